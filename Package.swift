@@ -1,0 +1,51 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "TygerKit",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "TygerKit", targets: ["TygerKit"]),
+        .library(name: "TygerWorkerDiscovery", targets: ["TygerWorkerDiscovery"]),
+        .executable(name: "tyger", targets: ["TygerCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "TygerKit",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .target(name: "TygerWorkerDiscovery"),
+        .executableTarget(
+            name: "TygerCLI",
+            dependencies: [
+                "TygerKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/tyger"
+        ),
+        .testTarget(
+            name: "TygerKitTests",
+            dependencies: ["TygerKit", "TygerCLI"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "TygerWorkerDiscoveryTests",
+            dependencies: ["TygerWorkerDiscovery"]
+        ),
+    ]
+)
+
+for target in package.targets where [.executable, .test, .regular].contains(target.type) {
+    var settings = target.swiftSettings ?? []
+    // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0335-existential-any.md
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0444-member-import-visibility.md
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0409-access-level-on-imports.md
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}
