@@ -1,0 +1,120 @@
+import Foundation
+import Yams
+
+/// One parsed YAML (or JSON) spec document, kept as a node tree so that every error found
+/// while decoding or validating it can point at a line and column.
+struct SpecDocument {
+    /// The most values one document may expand to; an alias bomb stops here.
+    static let nodeBudget = 1_000_000
+
+    let root: Node
+    let file: String?
+
+    init(text: String, file: String?) throws(TygerError) {
+        self.file = file
+        let composed: Node?
+        do {
+            composed = try Yams.compose(yaml: text)
+        } catch {
+            throw SpecDocument.syntaxError(error, file: file)
+        }
+        guard let composed else {
+            throw TygerError(
+                .invalidSpec,
+                "the document is empty; expected a mapping of fields",
+                location: SpecLocation(file: file, line: 1, column: 1, keyPath: "")
+            )
+        }
+        root = composed
+    }
+
+    /// Decodes the document as `type`, strictly.
+    func decode<T: Decodable>(_ type: T.Type) throws(TygerError) -> T {
+        do {
+            return try decodeNode(type, node: root, codingPath: [], budget: DecodingBudget(nodes: Self.nodeBudget))
+        } catch let error as DecodingError {
+            throw tygerError(for: error)
+        } catch let error as TygerError {
+            throw error
+        } catch {
+            throw TygerError(.invalidSpec, "\(error)", location: location(of: []), underlying: error)
+        }
+    }
+
+    /// Turns validation problems into one error that lists them all.
+    func error(for problems: [SpecProblem]) -> TygerError? {
+        let errors = problems.map { TygerError(.invalidSpec, $0.message, location: location(of: $0.path)) }
+        guard var first = errors.first else { return nil }
+        first.related = Array(errors.dropFirst())
+        return first
+    }
+
+    /// Where a path points in the file: the key's position for a field, the entry's for a list
+    /// item, or the deepest existing parent when the path goes beyond what the file has.
+    func location(of path: SpecPath) -> SpecLocation {
+        var node = root
+        var mark = root.mark
+        walk: for component in path.components {
+            switch (component, node) {
+            case (.key(let name), .mapping(let mapping)):
+                guard let pair = mapping.first(where: { $0.key.scalar?.string == name }) else { break walk }
+                mark = pair.key.mark ?? mark
+                node = pair.value
+            case (.index(let index), .sequence(let sequence)) where sequence.indices.contains(index):
+                node = sequence[index]
+                mark = node.mark ?? mark
+            default:
+                break walk
+            }
+        }
+        return SpecLocation(file: file, line: mark?.line, column: mark?.column, keyPath: path.description)
+    }
+
+    private func tygerError(for error: DecodingError) -> TygerError {
+        let (path, message): (SpecPath, String) =
+            switch error {
+            case .keyNotFound(let key, let context):
+                (SpecPath(codingPath: context.codingPath + [key]), context.debugDescription)
+            case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+                (SpecPath(codingPath: context.codingPath), context.debugDescription)
+            @unknown default:
+                (SpecPath(), "\(error)")
+            }
+        return TygerError(.invalidSpec, message, location: location(of: path), underlying: error)
+    }
+
+    private static func syntaxError(_ error: any Error, file: String?) -> TygerError {
+        guard let yamlError = error as? YamlError else {
+            return TygerError(.invalidSpec, "the document is not valid YAML: \(error)", underlying: error)
+        }
+        func located(_ message: String, _ mark: Mark?) -> TygerError {
+            TygerError(
+                .invalidSpec,
+                message,
+                location: SpecLocation(file: file, line: mark?.line, column: mark?.column, keyPath: ""),
+                underlying: yamlError
+            )
+        }
+        switch yamlError {
+        case .scanner(let context, let problem, let mark, _),
+            .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let detail = context.map { " \($0.text) at line \($0.mark.line), column \($0.mark.column)" } ?? ""
+            return located("invalid YAML: \(problem)\(detail)\(hint(for: problem))", mark)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return located("duplicate field \(names) in one mapping; each field may appear once", context.mark)
+        case .reader(let problem, let offset, let value, _):
+            let at = offset.map { " at byte \($0)" } ?? ""
+            return located("the document cannot be read as text: \(problem)\(at) (value \(value))", nil)
+        case .dataCouldNotBeDecoded:
+            return located("the document is not UTF-8 or UTF-16 text", nil)
+        default:
+            return located("the document is not valid YAML: \(yamlError)", nil)
+        }
+    }
+
+    private static func hint(for problem: String) -> String {
+        problem.contains("cannot start any token") ? " (YAML does not allow tabs for indentation; use spaces)" : ""
+    }
+}

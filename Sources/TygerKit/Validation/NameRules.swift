@@ -1,0 +1,50 @@
+/// The character rules for the names and values Tyger constrains, written as byte checks
+/// because they run on every spec and must not depend on a regex engine.
+enum NameRules {
+    static let endpointPattern = "^[A-Za-z][A-Za-z0-9_]*$"
+    static let bufferPattern = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+    static let tagKeyPattern = "^[a-zA-Z0-9-_.]{1,128}$"
+    static let tagValuePattern = "^[a-zA-Z0-9-_.]{0,256}$"
+    static let environmentPattern = "^[-._a-zA-Z][-._a-zA-Z0-9]*$"
+
+    static func isEndpointName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, isLetter(first) else { return false }
+        return name.utf8.allSatisfy { isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "_") }
+    }
+
+    static func isBufferName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard let first = bytes.first, let last = bytes.last else { return false }
+        let isLowerAlphanumeric = { (byte: UInt8) in isDigit(byte) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) }
+        return isLowerAlphanumeric(first) && isLowerAlphanumeric(last)
+            && bytes.allSatisfy { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }
+    }
+
+    static func isTagKey(_ key: String) -> Bool {
+        (1...128).contains(key.utf8.count) && key.utf8.allSatisfy(isTagByte)
+    }
+
+    static func isTagValue(_ value: String) -> Bool {
+        value.utf8.count <= 256 && value.utf8.allSatisfy(isTagByte)
+    }
+
+    /// Kubernetes' rule for container environment variable names, which every backend shares
+    /// so that a spec valid locally stays valid on a cluster.
+    static func isEnvironmentName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, !isDigit(first) else { return false }
+        return name.utf8.allSatisfy { isLetter($0) || isDigit($0) || [UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_")].contains($0) }
+    }
+
+    private static func isTagByte(_ byte: UInt8) -> Bool {
+        isLetter(byte) || isDigit(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+            || byte == UInt8(ascii: ".")
+    }
+
+    private static func isLetter(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+    }
+}

@@ -1,0 +1,94 @@
+extension RunSpec {
+    /// Checks every rule a run spec must follow, including those of inline codespecs, and
+    /// throws one error listing all that fail.
+    ///
+    /// References to stored codespecs are checked when the run is resolved against a store.
+    public func validate() throws(TygerError) {
+        try SpecProblem.throwing(problems())
+    }
+
+    func problems() -> [SpecProblem] {
+        var problems: [SpecProblem] = []
+        problems += targetProblems(
+            at: ["job"], codespec: job.codespec, kind: .job, replicas: job.replicas, nodePool: job.nodePool
+        )
+        for (name, id) in job.buffers.sorted(by: { $0.key < $1.key }) {
+            if !NameRules.isBufferName(name) {
+                problems.append(
+                    .init(["job", "buffers", .key(name)], "\(quoted(name)) is not a valid buffer name; allowed: \(NameRules.bufferPattern)")
+                )
+            }
+            if id.isEmpty {
+                problems.append(.init(["job", "buffers", .key(name)], "the buffer ID must not be empty"))
+            }
+        }
+        problems += TagRules.problems(job.tags, at: ["job", "tags"])
+        if let worker {
+            problems += targetProblems(
+                at: ["worker"], codespec: worker.codespec, kind: .worker, replicas: worker.replicas,
+                nodePool: worker.nodePool
+            )
+        }
+        if let cluster, cluster.isEmpty {
+            problems.append(.init(["cluster"], "the cluster name must not be empty; remove the field to use the default"))
+        }
+        if timeoutSeconds < 1 {
+            problems.append(.init(["timeoutSeconds"], "timeoutSeconds is \(timeoutSeconds); allowed: 1 or more"))
+        }
+        problems += TagRules.problems(tags, at: ["tags"])
+        return problems
+    }
+
+    private func targetProblems(
+        at path: SpecPath, codespec: CodespecReference, kind: CodespecKind, replicas: Int, nodePool: String?
+    ) -> [SpecProblem] {
+        var problems: [SpecProblem] = []
+        if replicas < 1 {
+            problems.append(.init(path / "replicas", "replicas is \(replicas); allowed: 1 or more"))
+        }
+        if let nodePool, nodePool.isEmpty {
+            problems.append(.init(path / "nodePool", "the node pool must not be empty; remove the field to use the default"))
+        }
+        if case .inline(let inline) = codespec {
+            problems += inline.problems(at: path / "codespec")
+            problems += ReplicaRules.problems(codespec: inline, replicas: replicas, at: path)
+        }
+        return problems
+    }
+}
+
+/// The rule tying a target's replicas to its codespec's `maxReplicas`.
+enum ReplicaRules {
+    static func problems(codespec: Codespec, replicas: Int, at path: SpecPath) -> [SpecProblem] {
+        guard let maxReplicas = codespec.maxReplicas, replicas > maxReplicas else { return [] }
+        return [
+            .init(
+                path / "replicas",
+                "replicas is \(replicas), but the codespec allows at most \(maxReplicas) (maxReplicas)"
+            )
+        ]
+    }
+}
+
+/// The rules for run tags.
+enum TagRules {
+    static let maximumCount = 100
+
+    static func problems(_ tags: [String: String], at path: SpecPath) -> [SpecProblem] {
+        var problems: [SpecProblem] = []
+        if tags.count > maximumCount {
+            problems.append(.init(path, "there are \(tags.count) tags; allowed: at most \(maximumCount)"))
+        }
+        for (key, value) in tags.sorted(by: { $0.key < $1.key }) {
+            if !NameRules.isTagKey(key) {
+                problems.append(.init(path / key, "\(quoted(key)) is not a valid tag key; allowed: \(NameRules.tagKeyPattern)"))
+            }
+            if !NameRules.isTagValue(value) {
+                problems.append(
+                    .init(path / key, "\(quoted(value)) is not a valid tag value; allowed: \(NameRules.tagValuePattern)")
+                )
+            }
+        }
+        return problems
+    }
+}

@@ -1,0 +1,208 @@
+public import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The embedded default codespec store: one JSON file per version under
+/// `<directory>/codespecs/<name>/<version>.json`.
+///
+/// Several processes may share a directory. A new version is written completely to a
+/// temporary file, flushed, and then published with `link(2)`, which fails when the
+/// version number is taken: the loser re-reads the latest version and tries again. So two
+/// creators never publish different content under one number, no version is lost, and a
+/// crash mid-write leaves at most an unpublished temporary file, never a torn version.
+///
+/// ```swift
+/// let store = FileCodespecStore()  // $TYGER_HOME or ~/.tyger
+/// let stored = try await store.create(codespec)
+/// ```
+public struct FileCodespecStore: CodespecStore {
+    /// The state directory this store keeps its `codespecs` folder in.
+    public let directory: URL
+    private let now: @Sendable () -> Date
+
+    /// Creates a store in `directory`, `$TYGER_HOME` or `~/.tyger` by default.
+    ///
+    /// - Parameters:
+    ///   - directory: The state directory; created on first write.
+    ///   - now: The clock that stamps `createdAt`; injectable for tests.
+    public init(directory: URL = TygerHome.directory(), now: @escaping @Sendable () -> Date = Date.init) {
+        self.directory = directory
+        self.now = now
+    }
+
+    private var codespecsDirectory: URL { directory.appendingPathComponent("codespecs", isDirectory: true) }
+
+    private func folder(of name: String) -> URL {
+        codespecsDirectory.appendingPathComponent(name, isDirectory: true)
+    }
+
+    public func create(_ codespec: Codespec) async throws -> Codespec {
+        let (name, content) = try CodespecVersioning.prepare(codespec)
+        let folder = folder(of: name)
+        try makeDirectory(folder)
+        while true {
+            let latestVersion = try versionNumbers(in: folder).max() ?? 0
+            if latestVersion > 0 {
+                let latest = try read(name, version: latestVersion)
+                if latest == content { return latest }
+            }
+            var candidate = content
+            candidate.version = latestVersion + 1
+            candidate.createdAt = CodespecVersioning.timestamp(now)
+            if try publish(candidate, in: folder) { return candidate }
+        }
+    }
+
+    public func codespec(named name: String, version: Int?) async throws -> Codespec {
+        guard CodespecName.isValid(name) else { throw CodespecVersioning.notFound(name) }
+        let versions = try versionNumbers(in: folder(of: name))
+        guard let latest = versions.max() else { throw CodespecVersioning.notFound(name) }
+        guard let version else { return try read(name, version: latest) }
+        guard versions.contains(version) else {
+            throw CodespecVersioning.versionNotFound(name, version: version, latest: latest)
+        }
+        return try read(name, version: version)
+    }
+
+    public func latestCodespecs(prefix: String?, limit: Int?) async throws -> [Codespec] {
+        try CodespecVersioning.checkLimit(limit)
+        let names = try entries(of: codespecsDirectory)
+            .filter { CodespecName.isValid($0) && $0.hasPrefix(prefix ?? "") }
+            .sorted()
+        var latest: [Codespec] = []
+        for name in names {
+            guard latest.count < limit ?? .max else { break }
+            if let version = try versionNumbers(in: folder(of: name)).max() {
+                latest.append(try read(name, version: version))
+            }
+        }
+        return latest
+    }
+
+    // MARK: - Files
+
+    private func versionFile(_ name: String, version: Int) -> URL {
+        folder(of: name).appendingPathComponent("\(version).json", isDirectory: false)
+    }
+
+    private func read(_ name: String, version: Int) throws(TygerError) -> Codespec {
+        let file = versionFile(name, version: version)
+        do {
+            let data = try Data(contentsOf: file)
+            return try JSONDecoder.codespecStore.decode(Codespec.self, from: data)
+        } catch {
+            throw TygerError(
+                .storage,
+                "cannot read version \(version) of codespec '\(name)' from \(file.path): \(error)",
+                underlying: error
+            )
+        }
+    }
+
+    /// Writes `codespec` to a temporary file and links it to its version's name.
+    ///
+    /// - Returns: `false` when another creator published that version first.
+    private func publish(_ codespec: Codespec, in folder: URL) throws(TygerError) -> Bool {
+        let version = codespec.version ?? 1
+        let target = folder.appendingPathComponent("\(version).json").path
+        let temporary = folder.appendingPathComponent(".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))").path
+        let data: Data
+        do {
+            data = try JSONEncoder.codespecStore.encode(codespec)
+        } catch {
+            throw TygerError(.storage, "cannot encode codespec version \(version): \(error)", underlying: error)
+        }
+        try writeDurably(data, to: temporary)
+        defer { unlink(temporary) }
+        if link(temporary, target) == 0 {
+            syncDirectory(folder.path)
+            return true
+        }
+        let code = errno
+        if code == EEXIST { return false }
+        throw TygerError(.storage, "cannot publish \(target): \(String(cString: strerror(code)))")
+    }
+
+    private func writeDurably(_ data: Data, to path: String) throws(TygerError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw systemError("cannot create \(path)") }
+        defer { close(descriptor) }
+        let written = data.withUnsafeBytes { buffer -> Bool in
+            var offset = 0
+            while offset < buffer.count {
+                let count = write(descriptor, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { return false }
+                offset += count
+            }
+            return true
+        }
+        guard written, fsync(descriptor) == 0 else {
+            let error = systemError("cannot write \(path)")
+            unlink(path)
+            throw error
+        }
+    }
+
+    /// Makes the new directory entry itself durable; failure only weakens durability, so it is not an error.
+    private func syncDirectory(_ path: String) {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        fsync(descriptor)
+        close(descriptor)
+    }
+
+    private func makeDirectory(_ url: URL) throws(TygerError) {
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            throw TygerError(.storage, "cannot create the directory \(url.path): \(error)", underlying: error)
+        }
+    }
+
+    private func entries(of url: URL) throws(TygerError) -> [String] {
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: url.path)
+        } catch let error as CocoaError where error.code == .fileReadNoSuchFile {
+            return []
+        } catch {
+            throw TygerError(.storage, "cannot list \(url.path): \(error)", underlying: error)
+        }
+    }
+
+    /// The published version numbers in a codespec's folder; temporary files do not count.
+    private func versionNumbers(in folder: URL) throws(TygerError) -> [Int] {
+        try entries(of: folder).compactMap { entry in
+            guard entry.hasSuffix(".json"), let version = Int(entry.dropLast(5)), version > 0 else { return nil }
+            return version
+        }
+    }
+
+    private func systemError(_ what: String) -> TygerError {
+        TygerError(.storage, "\(what): \(String(cString: strerror(errno)))")
+    }
+}
+
+extension JSONEncoder {
+    /// The encoding of stored codespecs: stable key order and ISO 8601 dates, readable by people.
+    static var codespecStore: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+}
+
+extension JSONDecoder {
+    static var codespecStore: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}

@@ -1,0 +1,60 @@
+/// A run spec with its codespecs resolved: the exact versions the run executes.
+///
+/// A run stores this snapshot, so a codespec version created later never changes it.
+public struct ResolvedRunSpec: Sendable, Hashable, Codable {
+    /// The run spec as it was written.
+    public var spec: RunSpec
+    /// The job codespec the run executes.
+    public var jobCodespec: Codespec
+    /// The worker codespec, for a distributed run.
+    public var workerCodespec: Codespec?
+
+    /// Creates a resolved run spec; ``CodespecStore/resolve(_:)`` is the usual way.
+    public init(spec: RunSpec, jobCodespec: Codespec, workerCodespec: Codespec? = nil) {
+        self.spec = spec
+        self.jobCodespec = jobCodespec
+        self.workerCodespec = workerCodespec
+    }
+}
+
+extension CodespecStore {
+    /// Resolves a codespec reference standing in a job or worker target.
+    ///
+    /// - Throws: ``TygerError``: not found, version not found, or ``TygerError/Code/kindMismatch``
+    ///   when a job target refers to a worker codespec or the reverse.
+    public func resolve(_ reference: CodespecReference, as kind: CodespecKind) async throws -> Codespec {
+        switch reference {
+        case .inline(var codespec):
+            codespec.kind = kind
+            return codespec
+        case .named(let name, let version):
+            let codespec = try await self.codespec(named: name, version: version)
+            guard codespec.kind == kind else {
+                let text = reference.text ?? name
+                throw TygerError(
+                    .kindMismatch,
+                    "'\(text)' is a \(codespec.kind) codespec, but the \(kind) target needs a \(kind) codespec",
+                    location: SpecLocation(keyPath: "\(kind).codespec")
+                )
+            }
+            return codespec
+        }
+    }
+
+    /// Validates a run spec and resolves its codespecs against this store.
+    ///
+    /// Names resolve to their latest version at this moment; replicas are checked against
+    /// each codespec's `maxReplicas`.
+    public func resolve(_ spec: RunSpec) async throws -> ResolvedRunSpec {
+        try spec.validate()
+        let job = try await resolve(spec.job.codespec, as: .job)
+        let worker: Codespec? =
+            if let target = spec.worker { try await resolve(target.codespec, as: .worker) } else { nil }
+        var problems = ReplicaRules.problems(codespec: job, replicas: spec.job.replicas, at: ["job"])
+        if let worker, let target = spec.worker {
+            problems += ReplicaRules.problems(codespec: worker, replicas: target.replicas, at: ["worker"])
+        }
+        try SpecProblem.throwing(problems)
+        return ResolvedRunSpec(spec: spec, jobCodespec: job, workerCodespec: worker)
+    }
+}

@@ -1,0 +1,22 @@
+import ArgumentParser
+import TygerKit
+
+struct CodespecList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List the latest version of each codespec, sorted by name."
+    )
+
+    @Option(help: "Only codespecs whose name starts with this.")
+    var prefix: String?
+
+    @Option(help: "At most this many codespecs.")
+    var limit: Int?
+
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let codespecs = try await StoreOptions().makeStore().latestCodespecs(prefix: prefix, limit: limit)
+        print(try output.output.render(codespecs), terminator: "")
+    }
+}

@@ -1,0 +1,22 @@
+import ArgumentParser
+import TygerKit
+
+struct CodespecShow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Print a codespec: the latest version, or the one given with --version."
+    )
+
+    @Argument(help: "The codespec name.")
+    var name: String
+
+    @Option(help: "The version to show.")
+    var version: Int?
+
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let codespec = try await StoreOptions().makeStore().codespec(named: name, version: version)
+        print(try output.output.render(codespec), terminator: "")
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct TygerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tyger",
+        abstract: "Create codespecs and run distributed jobs with TygerKit.",
+        subcommands: [CodespecCommand.self]
+    )
+}
