@@ -27,9 +27,14 @@ let package = Package(
             ],
             path: "Sources/tyger"
         ),
+        .executableTarget(
+            name: "tyger-store-stress",
+            dependencies: ["TygerKit"],
+            path: "Tests/StoreStress"
+        ),
         .testTarget(
             name: "TygerKitTests",
-            dependencies: ["TygerKit", "TygerCLI"],
+            dependencies: ["TygerKit", "TygerCLI", "tyger-store-stress"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
