@@ -66,10 +66,21 @@ extension CodespecReference: Codable {
             do {
                 self = try CodespecReference(parsing: text)
             } catch {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: error.message)
+                // The TygerError rides along so that spec-file errors keep its `invalidReference` code.
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: decoder.codingPath, debugDescription: error.message, underlyingError: error)
+                )
             }
-        } else {
+        } else if (try? decoder.container(keyedBy: StringCodingKey.self)) != nil {
             self = .inline(try Codespec(from: decoder))
+        } else {
+            throw DecodingError.typeMismatch(
+                CodespecReference.self,
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "expected a codespec: a name, 'name/versions/N' or an inline codespec mapping"
+                )
+            )
         }
     }
 

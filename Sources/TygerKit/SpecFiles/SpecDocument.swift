@@ -12,6 +12,8 @@ struct SpecDocument {
 
     init(text: String, file: String?) throws(TygerError) {
         self.file = file
+        // libyaml counts a byte-order mark as a column, which editors do not show.
+        let text = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
         let composed: Node?
         do {
             composed = try Yams.compose(yaml: text)
@@ -80,7 +82,18 @@ struct SpecDocument {
             @unknown default:
                 (SpecPath(), "\(error)")
             }
-        return TygerError(.invalidSpec, message, location: location(of: path), underlying: error)
+        let code = (context(of: error)?.underlyingError as? TygerError)?.code ?? .invalidSpec
+        return TygerError(code, message, location: location(of: path), underlying: error)
+    }
+
+    private func context(of error: DecodingError) -> DecodingError.Context? {
+        switch error {
+        case .keyNotFound(_, let context), .typeMismatch(_, let context), .valueNotFound(_, let context),
+            .dataCorrupted(let context):
+            context
+        @unknown default:
+            nil
+        }
     }
 
     private static func syntaxError(_ error: any Error, file: String?) -> TygerError {
@@ -99,7 +112,7 @@ struct SpecDocument {
         case .scanner(let context, let problem, let mark, _),
             .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
-            let detail = context.map { " \($0.text) at line \($0.mark.line), column \($0.mark.column)" } ?? ""
+            let detail = context.map { " (\($0.text), which starts at line \($0.mark.line), column \($0.mark.column))" } ?? ""
             return located("invalid YAML: \(problem)\(detail)\(hint(for: problem))", mark)
         case .duplicatedKeysInMapping(let duplicates, let context):
             let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")

@@ -5,7 +5,8 @@ import Yams
 ///
 /// Decoding is strict and validates: an unknown field, a value of the wrong type or a
 /// broken rule is a ``TygerError`` that names the file, line, column and key path and
-/// what is allowed, and every problem in the file is reported at once.
+/// what is allowed. Decoding stops at the first structural problem (syntax, unknown field,
+/// wrong type); validation then reports every broken rule at once, in ``TygerError/related``.
 ///
 /// ```swift
 /// let run = try SpecFile.decodeRun(contentsOf: URL(filePath: "run.yaml"))

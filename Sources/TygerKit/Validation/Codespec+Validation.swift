@@ -9,8 +9,13 @@ extension Codespec {
     func problems(at path: SpecPath) -> [SpecProblem] {
         var problems: [SpecProblem] = []
         if let name, !CodespecName.isValid(name) {
+            // '.' and '..' match the pattern but would name a directory, not a codespec.
+            let reserved = name == "." || name == ".." ? " other than '.' and '..'" : ""
             problems.append(
-                .init(path / "name", "\(quoted(name)) is not a valid codespec name; allowed: \(CodespecName.pattern)")
+                .init(
+                    path / "name",
+                    "\(quoted(name)) is not a valid codespec name; allowed: \(CodespecName.pattern)\(reserved)"
+                )
             )
         }
         if let image, image.isEmpty {

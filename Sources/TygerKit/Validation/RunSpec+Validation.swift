@@ -49,7 +49,9 @@ extension RunSpec {
         if let nodePool, nodePool.isEmpty {
             problems.append(.init(path / "nodePool", "the node pool must not be empty; remove the field to use the default"))
         }
-        if case .inline(let inline) = codespec {
+        if case .inline(var inline) = codespec {
+            // An inline codespec takes its kind from where it stands, as resolution does.
+            inline.kind = kind
             problems += inline.problems(at: path / "codespec")
             problems += ReplicaRules.problems(codespec: inline, replicas: replicas, at: path)
         }
