@@ -8,16 +8,24 @@ let package = Package(
         .library(name: "TygerKit", targets: ["TygerKit"]),
         .library(name: "TygerWorkerDiscovery", targets: ["TygerWorkerDiscovery"]),
         .executable(name: "tyger", targets: ["TygerCLI"]),
+        .executable(name: "tyger-conformance", targets: ["tyger-conformance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .target(
             name: "TygerKit",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                "CTygerProcess",
+            ]
         ),
+        .target(name: "CTygerProcess"),
         .target(name: "TygerWorkerDiscovery"),
         .executableTarget(
             name: "TygerCLI",
@@ -28,13 +36,40 @@ let package = Package(
             path: "Sources/tyger"
         ),
         .executableTarget(
+            name: "tyger-conformance",
+            dependencies: ["TygerWorkerDiscovery"]
+        ),
+        .executableTarget(
+            name: "prime-worker",
+            dependencies: [
+                "TygerWorkerDiscovery",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Examples/PrimeCount/Worker"
+        ),
+        .executableTarget(
+            name: "prime-job",
+            dependencies: [
+                "TygerWorkerDiscovery",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Examples/PrimeCount/Job"
+        ),
+        .executableTarget(
             name: "tyger-store-stress",
             dependencies: ["TygerKit"],
             path: "Tests/StoreStress"
         ),
+        .executableTarget(
+            name: "tyger-process-probe",
+            dependencies: ["TygerKit"],
+            path: "Tests/ProcessProbe"
+        ),
         .testTarget(
             name: "TygerKitTests",
-            dependencies: ["TygerKit", "TygerCLI", "tyger-store-stress"],
+            dependencies: ["TygerKit", "TygerCLI", "tyger-store-stress", "tyger-process-probe"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
@@ -44,7 +79,7 @@ let package = Package(
     ]
 )
 
-for target in package.targets where [.executable, .test, .regular].contains(target.type) {
+for target in package.targets where [.executable, .test, .regular].contains(target.type) && target.name != "CTygerProcess" {
     var settings = target.swiftSettings ?? []
     // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0335-existential-any.md
     settings.append(.enableUpcomingFeature("ExistentialAny"))

@@ -5,6 +5,6 @@ struct TygerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tyger",
         abstract: "Create codespecs and run distributed jobs with TygerKit.",
-        subcommands: [CodespecCommand.self]
+        subcommands: [CodespecCommand.self, RunCommand.self]
     )
 }

@@ -1,0 +1,152 @@
+public import Foundation
+public import Logging
+import Synchronization
+
+/// Runs codespecs as processes on this machine: the embedded default backend.
+///
+/// Workers of a distributed run run side by side, each replica on its own loopback port;
+/// the job starts once every endpoint of every replica accepts TCP connections. Processes
+/// run `command` and `args` directly (never through a shell) with the codespec's `env` and
+/// `workingDir`; the image is not used. Every process of a run is stopped when the run
+/// ends, and the kernel kills them if the hosting process dies.
+///
+/// Run records and logs are kept under `<directory>/runs/<id>/`, so another process can
+/// show, follow and cancel a run that this one executes.
+///
+/// ```swift
+/// try await LocalBackend.withBackend { backend in
+///     let client = TygerClient(store: FileCodespecStore(), backend: backend)
+///     let run = try await client.createRun(spec)
+///     print(try await client.waitUntilTerminal(run.id).status)
+/// }
+/// ```
+public final class LocalBackend: ClusterBackend {
+    /// How the local backend runs processes.
+    public struct Configuration: Sendable {
+        /// The state directory; runs are kept in its `runs` folder.
+        public var directory: URL = TygerHome.directory()
+        /// How long a process may take to exit after SIGTERM before it gets SIGKILL.
+        public var gracePeriod: Duration = .seconds(10)
+        /// The first delay before a worker that exited is started again; it doubles per restart.
+        public var initialRestartDelay: Duration = .milliseconds(100)
+        /// The longest delay between worker restarts.
+        public var maximumRestartDelay: Duration = .seconds(10)
+        /// Whether processes start from this process's environment (then the codespec's on top).
+        public var inheritsEnvironment = true
+        /// The hostname workers are reached at.
+        public var hostname = "127.0.0.1"
+        /// Where the backend reports what it does.
+        public var logger = Logger(label: "TygerKit.LocalBackend", factory: { _ in SwiftLogNoOpLogHandler() })
+
+        /// The default configuration.
+        public init() {}
+    }
+
+    public let name = "local"
+    public let capabilities = BackendCapabilities()
+    /// The configuration the backend was created with.
+    public let configuration: Configuration
+
+    let records: LocalRunRecords
+    private let executions = Mutex<[String: LocalRunExecution]>([:])
+
+    /// Creates a backend; call ``shutdown()`` when done, or use ``withBackend(configuration:_:)``.
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        records = LocalRunRecords(directory: configuration.directory)
+    }
+
+    /// Runs `body` with a backend and shuts it down afterwards, also when `body` throws.
+    public static func withBackend<Result: Sendable>(
+        configuration: Configuration = Configuration(),
+        _ body: (LocalBackend) async throws -> Result
+    ) async throws -> Result {
+        let backend = LocalBackend(configuration: configuration)
+        do {
+            let result = try await body(backend)
+            await backend.shutdown()
+            return result
+        } catch {
+            await backend.shutdown()
+            throw error
+        }
+    }
+
+    /// Cancels every run this backend executes and waits until their processes are gone.
+    public func shutdown() async {
+        let active = executions.withLock { Array($0.values) }
+        for execution in active {
+            await execution.cancel(reason: "Canceled: the local backend shut down")
+        }
+        for execution in active {
+            _ = await execution.finished()
+        }
+    }
+
+    public func submit(_ spec: ResolvedRunSpec) async throws -> Run {
+        let id = try records.allocateID()
+        let run = Run(id: id, spec: spec, createdAt: Date(), backend: name)
+        let execution = LocalRunExecution(run: run, configuration: configuration, records: records) { [weak self] id in
+            self?.executions.withLock { _ = $0.removeValue(forKey: id) }
+        }
+        executions.withLock { $0[id] = execution }
+        try await execution.start()
+        configuration.logger.info("run submitted", metadata: ["run": "\(id)"])
+        return await execution.snapshot()
+    }
+
+    public func run(id: String) async throws -> Run {
+        if let execution = execution(id) { return await execution.snapshot() }
+        return try storedRun(id)
+    }
+
+    public func runs(limit: Int?) async throws -> [Run] {
+        if let limit, limit < 1 { throw TygerError(.invalidSpec, "the limit is \(limit); allowed: 1 or more") }
+        var runs: [Run] = []
+        for id in try records.runIDs() {
+            guard runs.count < limit ?? .max else { break }
+            if let run = try? await self.run(id: "\(id)") { runs.append(run) }
+        }
+        return runs
+    }
+
+    public func updates(of id: String) -> AsyncThrowingStream<Run, any Error> {
+        if let execution = execution(id) { return execution.updates() }
+        return RecordFollower(records: records, id: id, reader: storedRun).updates()
+    }
+
+    public func cancel(id: String) async throws -> Run {
+        if let execution = execution(id) {
+            await execution.cancel(reason: "Canceled by user")
+            return await execution.snapshot()
+        }
+        var run = try storedRun(id)
+        guard !run.status.isTerminal else { return run }
+        try records.requestCancel(id)
+        run.status = .canceling
+        run.statusReason = "Canceled by user"
+        return run
+    }
+
+    public func logs(of id: String, follow: Bool) -> AsyncThrowingStream<RunLogLine, any Error> {
+        if let execution = execution(id) { return execution.logs(follow: follow) }
+        return RecordFollower(records: records, id: id, reader: storedRun).logs(follow: follow)
+    }
+
+    private func execution(_ id: String) -> LocalRunExecution? {
+        executions.withLock { $0[id] }
+    }
+
+    /// A run record from disk. A run whose hosting process died before it finished is
+    /// recorded as failed, so that no reader waits for it forever.
+    private func storedRun(_ id: String) throws(TygerError) -> Run {
+        var run = try records.read(id)
+        if !run.status.isTerminal, execution(id) == nil, !records.isHostAlive(id) {
+            run.status = .failed
+            run.statusReason = "The process that executed the run exited before the run finished"
+            run.finishedAt = Date()
+            try? records.write(run)
+        }
+        return run
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The local backend's durable state: one folder per run under `<directory>/runs/<id>/`
+/// holding `run.json` (the record), `logs` (merged log lines), `host` (which process
+/// executes the run) and, when another process asks for it, `cancel`.
+///
+/// The files let `tyger run show`, `logs` and `cancel` work from any process, while only the
+/// hosting process changes a run's record.
+struct LocalRunRecords: Sendable {
+    let runsDirectory: URL
+
+    init(directory: URL) {
+        runsDirectory = directory.appendingPathComponent("runs", isDirectory: true)
+    }
+
+    func folder(_ id: String) -> URL { runsDirectory.appendingPathComponent(id, isDirectory: true) }
+    func logFile(_ id: String) -> URL { folder(id).appendingPathComponent("logs") }
+    private func recordFile(_ id: String) -> URL { folder(id).appendingPathComponent("run.json") }
+    private func hostFile(_ id: String) -> URL { folder(id).appendingPathComponent("host") }
+    private func cancelFile(_ id: String) -> URL { folder(id).appendingPathComponent("cancel") }
+
+    /// Reserves the next run number; `mkdir` fails for a taken number, so concurrent
+    /// processes never share one.
+    func allocateID() throws(TygerError) -> String {
+        do {
+            try FileManager.default.createDirectory(at: runsDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw TygerError(.storage, "cannot create \(runsDirectory.path): \(error)", underlying: error)
+        }
+        var next = (try? runIDs().max()).flatMap { $0 } ?? 0
+        while true {
+            next += 1
+            if mkdir(folder("\(next)").path, 0o755) == 0 { return "\(next)" }
+            guard errno == EEXIST else {
+                throw TygerError(.storage, "cannot create \(folder("\(next)").path): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// Replaces the record atomically, so readers never see half of it.
+    func write(_ run: Run) throws(TygerError) {
+        do {
+            let data = try JSONEncoder.runRecord.encode(run)
+            try data.write(to: recordFile(run.id), options: .atomic)
+        } catch {
+            throw TygerError(.storage, "cannot write the record of run \(run.id): \(error)", underlying: error)
+        }
+    }
+
+    func read(_ id: String) throws(TygerError) -> Run {
+        guard LocalRunRecords.isRunID(id) else { throw LocalRunRecords.notFound(id) }
+        let data: Data
+        do {
+            data = try Data(contentsOf: recordFile(id))
+        } catch {
+            throw LocalRunRecords.notFound(id)
+        }
+        do {
+            return try JSONDecoder.runRecord.decode(Run.self, from: data)
+        } catch {
+            throw TygerError(.storage, "the record of run \(id) is unreadable: \(error)", underlying: error)
+        }
+    }
+
+    /// Run numbers, newest first.
+    func runIDs() throws(TygerError) -> [Int] {
+        let entries: [String]
+        do {
+            entries = try FileManager.default.contentsOfDirectory(atPath: runsDirectory.path)
+        } catch let error as CocoaError where error.code == .fileReadNoSuchFile {
+            return []
+        } catch {
+            throw TygerError(.storage, "cannot list \(runsDirectory.path): \(error)", underlying: error)
+        }
+        return entries.compactMap { Int($0) }.sorted(by: >)
+    }
+
+    func recordHost(_ id: String) {
+        let host = "\(getpid()) \(LocalRunRecords.startTime(of: getpid()) ?? 0)"
+        try? Data(host.utf8).write(to: hostFile(id), options: .atomic)
+    }
+
+    /// Whether the process that executes the run is still alive; a reused pid does not count.
+    func isHostAlive(_ id: String) -> Bool {
+        guard let text = try? String(contentsOf: hostFile(id), encoding: .utf8) else { return false }
+        let parts = text.split(separator: " ")
+        guard parts.count == 2, let pid = Int32(parts[0]), let started = UInt64(parts[1]) else { return false }
+        return LocalRunRecords.startTime(of: pid) == started
+    }
+
+    func requestCancel(_ id: String) throws(TygerError) {
+        do {
+            try Data().write(to: cancelFile(id))
+        } catch {
+            throw TygerError(.storage, "cannot request cancellation of run \(id): \(error)", underlying: error)
+        }
+    }
+
+    func isCancelRequested(_ id: String) -> Bool {
+        FileManager.default.fileExists(atPath: cancelFile(id).path)
+    }
+
+    static func isRunID(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+
+    static func notFound(_ id: String) -> TygerError {
+        TygerError(.runNotFound, "The run '\(id)' was not found")
+    }
+
+    /// The process's start time in clock ticks since boot (field 22 of /proc/PID/stat).
+    private static func startTime(of pid: Int32) -> UInt64? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let endOfName = stat.lastIndex(of: ")")
+        else { return nil }
+        let fields = stat[stat.index(after: endOfName)...].split(separator: " ")
+        // Field 22 overall is the 20th after "pid (comm)".
+        return fields.count > 19 ? UInt64(fields[19]) : nil
+    }
+}
+
+extension JSONEncoder {
+    static var runRecord: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)))
+        }
+        return encoder
+    }
+}
+
+extension JSONDecoder {
+    static var runRecord: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) {
+                return date
+            }
+            if let date = try? Date(text, strategy: .iso8601) { return date }
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an ISO 8601 date")
+        }
+        return decoder
+    }
+}

@@ -1,0 +1,152 @@
+import CTygerProcess
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A child process started by the local backend, in its own process group, killed by
+/// the kernel if the host process dies, and watched without a thread of its own.
+///
+/// Lifetime: after the child exits, its zombie is kept (not reaped) for as long as this
+/// object lives. That reserves the pid and the process-group id, so ``signalGroup(_:)``
+/// and ``terminate(gracePeriod:)`` can never hit an unrelated process that recycled the
+/// pid, even after the exit. Dropping the last reference reaps it. Keep the object while
+/// you may still signal the group; do not hold finished ones indefinitely.
+package final class LocalProcess: Sendable {
+    package let pid: Int32
+    private let monitor: ProcessMonitor
+
+    /// Everything the child writes to stdout and stderr, line by line, in order within
+    /// each stream. Ends once the child has exited and both pipes are at EOF; a grandchild
+    /// that inherited the pipes keeps it open. Single consumer. Lines are buffered without
+    /// limit until consumed, so consume it.
+    package var output: AsyncStream<OutputLine> { monitor.output }
+
+    /// Starts `launch.executable` right away; returns once the child has exec'd.
+    ///
+    /// Fails synchronously when the executable cannot be started (its errno in the error,
+    /// e.g. `ENOENT`, `EACCES`, `ENOEXEC`) or the working directory cannot be entered.
+    package static func launch(_ launch: ProcessLaunch) throws(LocalProcessError) -> LocalProcess {
+        try validate(launch)
+        let argv = [launch.executable] + launch.arguments
+        let envp = launch.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        var result = tyger_spawn_result()
+        let status = withCStringArray(argv) { argvPointer in
+            withCStringArray(envp) { envpPointer in
+                if let directory = launch.workingDirectory {
+                    directory.withCString { tyger_spawn(launch.executable, argvPointer, envpPointer, $0, &result) }
+                } else {
+                    tyger_spawn(launch.executable, argvPointer, envpPointer, nil, &result)
+                }
+            }
+        }
+        guard status == 0 else {
+            throw spawnError(launch, stage: result.stage, errno: result.error)
+        }
+        return LocalProcess(
+            pid: result.pid,
+            monitor: ProcessMonitor(
+                pid: result.pid, stdoutFD: result.stdout_fd, stderrFD: result.stderr_fd, pidfd: result.pidfd)
+        )
+    }
+
+    private init(pid: Int32, monitor: ProcessMonitor) {
+        self.pid = pid
+        self.monitor = monitor
+    }
+
+    deinit {
+        monitor.handleReleased()
+    }
+
+    /// Waits for the child to exit. Any number of tasks may wait; all get the same value.
+    /// Does not return early when the waiting task is cancelled: stop the child instead.
+    package func exit() async -> ProcessExit {
+        await monitor.exit()
+    }
+
+    package var hasExited: Bool { monitor.exitIfKnown != nil }
+
+    /// Sends `signal` to the child's whole process group (the child and everything it
+    /// started that stayed in the group); to the child alone if the group is gone, e.g.
+    /// because the child moved itself to another group.
+    package func signalGroup(_ signal: Int32) {
+        guard monitor.mayStillSignal else { return }
+        if kill(-pid, signal) != 0, errno == ESRCH {
+            _ = kill(pid, signal)
+        }
+    }
+
+    /// Sends SIGTERM to the group, then SIGKILL to the group once `gracePeriod` has
+    /// passed; returns the child's exit as soon as it happens.
+    ///
+    /// The SIGKILL is sent at the deadline even when the child exited earlier, so group
+    /// members that outlive it get the same grace and are then killed too. The pending
+    /// SIGKILL keeps this object alive until the deadline.
+    package func terminate(gracePeriod: Duration) async -> ProcessExit {
+        signalGroup(SIGTERM)
+        Task { [self] in
+            try? await Task.sleep(for: gracePeriod)
+            signalGroup(SIGKILL)
+        }
+        return await exit()
+    }
+
+    // MARK: - Launch helpers
+
+    private static func validate(_ launch: ProcessLaunch) throws(LocalProcessError) {
+        func invalid(_ reason: String) -> LocalProcessError {
+            LocalProcessError(
+                executable: launch.executable, errno: EINVAL,
+                message: "cannot start \(launch.executable): \(reason)")
+        }
+        guard launch.executable.hasPrefix("/") else {
+            throw invalid("the executable must be an absolute path")
+        }
+        // C strings end at the first NUL, which would silently truncate the value.
+        if launch.executable.utf8.contains(0) || launch.workingDirectory?.utf8.contains(0) == true {
+            throw invalid("a path contains a NUL character")
+        }
+        if launch.arguments.contains(where: { $0.utf8.contains(0) }) {
+            throw invalid("an argument contains a NUL character")
+        }
+        for (key, value) in launch.environment {
+            if key.isEmpty || key.utf8.contains(UInt8(ascii: "=")) || key.utf8.contains(0) {
+                throw invalid("invalid environment variable name \"\(key)\"")
+            }
+            if value.utf8.contains(0) {
+                throw invalid("environment variable \(key) contains a NUL character")
+            }
+        }
+    }
+
+    private static func spawnError(_ launch: ProcessLaunch, stage: Int32, errno code: Int32) -> LocalProcessError {
+        let reason = errorDescription(code)
+        let message =
+            if stage == Int32(TYGER_SPAWN_STAGE_CHDIR.rawValue) {
+                "cannot change to working directory \(launch.workingDirectory ?? ""): \(reason)"
+            } else {
+                "cannot start \(launch.executable): \(reason)"
+            }
+        return LocalProcessError(executable: launch.executable, errno: code, message: message)
+    }
+}
+
+func errorDescription(_ code: Int32) -> String {
+    // glibc's strerror returns static text for every known errno and is MT-safe there.
+    String(cString: strerror(code))
+}
+
+/// Lends `strings` as a NULL-terminated `char *const[]` for the duration of `body`.
+private func withCStringArray<R>(
+    _ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R
+) -> R {
+    // Out of memory here is not worth a recoverable error path.
+    let pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0)! } + [nil]
+    defer {
+        for pointer in pointers { free(pointer) }
+    }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

@@ -1,0 +1,101 @@
+/// The entry point of TygerKit: creates codespecs and runs, and follows them.
+///
+/// The client resolves codespec references through its store, validates the run (kinds,
+/// replicas, `maxReplicas`, what the backend can honour), snapshots the resolved codespecs
+/// into the run, and hands it to its backend.
+///
+/// ```swift
+/// let client = TygerClient(store: FileCodespecStore(), backend: LocalBackend())
+/// let run = try await client.createRun(SpecFile.decodeRun(contentsOf: url))
+/// for try await line in client.logs(of: run.id, follow: true) { print(line) }
+/// let final = try await client.waitUntilTerminal(run.id)
+/// ```
+public struct TygerClient: Sendable {
+    /// Where codespec versions live.
+    public let store: any CodespecStore
+    /// Where runs execute.
+    public let backend: any ClusterBackend
+
+    /// Creates a client over a store and a backend.
+    public init(store: any CodespecStore, backend: any ClusterBackend) {
+        self.store = store
+        self.backend = backend
+    }
+
+    /// Stores a codespec version; see ``CodespecStore/create(_:)``.
+    public func createCodespec(_ codespec: Codespec) async throws -> Codespec {
+        try await store.create(codespec)
+    }
+
+    /// Resolves, validates and submits a run.
+    ///
+    /// - Throws: ``TygerError``: an invalid spec, an unresolvable reference, a kind mismatch,
+    ///   too many replicas, or a request the backend cannot honour.
+    public func createRun(_ spec: RunSpec) async throws -> Run {
+        try await backend.submit(prepareRun(spec))
+    }
+
+    /// Resolves and validates a run for this client's backend without submitting it, so a
+    /// caller can report every problem before anything starts.
+    public func prepareRun(_ spec: RunSpec) async throws -> ResolvedRunSpec {
+        let resolved = try await store.resolve(spec)
+        try BackendRequirements.check(resolved, for: backend)
+        return resolved
+    }
+
+    /// The current record of a run.
+    public func run(id: String) async throws -> Run { try await backend.run(id: id) }
+
+    /// The most recent runs, newest first.
+    public func runs(limit: Int? = nil) async throws -> [Run] { try await backend.runs(limit: limit) }
+
+    /// The run's record now and after every change, ending after the first terminal record.
+    public func updates(of id: String) -> AsyncThrowingStream<Run, any Error> { backend.updates(of: id) }
+
+    /// Asks for a run to be canceled.
+    public func cancel(id: String) async throws -> Run { try await backend.cancel(id: id) }
+
+    /// The run's merged logs; with `follow`, until the run is terminal.
+    public func logs(of id: String, follow: Bool = false) -> AsyncThrowingStream<RunLogLine, any Error> {
+        backend.logs(of: id, follow: follow)
+    }
+
+    /// Waits until the run is terminal and returns its final record.
+    public func waitUntilTerminal(_ id: String) async throws -> Run { try await backend.waitUntilTerminal(id) }
+}
+
+/// The checks that depend on the backend a run is going to.
+enum BackendRequirements {
+    static func check(_ run: ResolvedRunSpec, for backend: any ClusterBackend) throws(TygerError) {
+        var problems: [SpecProblem] = []
+        problems += codespecProblems(run.jobCodespec, at: ["job", "codespec"], backend: backend)
+        if let worker = run.workerCodespec {
+            problems += codespecProblems(worker, at: ["worker", "codespec"], backend: backend)
+        }
+        try SpecProblem.throwing(problems)
+    }
+
+    private static func codespecProblems(_ codespec: Codespec, at path: SpecPath, backend: any ClusterBackend)
+        -> [SpecProblem]
+    {
+        let capabilities = backend.capabilities
+        var problems: [SpecProblem] = []
+        if capabilities.containerImages, (codespec.image ?? "").isEmpty {
+            problems.append(
+                .init(path / "image", "the \(backend.name) backend runs container images, and this codespec has none")
+            )
+        }
+        if !capabilities.containerImages, codespec.command.isEmpty {
+            problems.append(
+                .init(
+                    path / "command",
+                    "the \(backend.name) backend runs commands, not images, and this codespec has no command"
+                )
+            )
+        }
+        if !capabilities.gpus, let gpu = codespec.resources?.gpu, gpu > 0 {
+            problems.append(.init(path / "resources" / "gpu", "the \(backend.name) backend cannot provide GPUs"))
+        }
+        return problems
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import TygerKit
+
+struct RunExec: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exec",
+        abstract: "Create a run, follow its logs, and wait; exit 0 only when it succeeds.",
+        discussion: "Logs go to standard output, status and worker progress to standard error. Ctrl-C cancels the run."
+    )
+
+    @OptionGroup var spec: RunSpecOptions
+    @OptionGroup var backend: BackendOptions
+
+    func run() async throws {
+        let runSpec = try spec.runSpec()
+        let status = try await LocalBackend.withBackend { backend in
+            let client = TygerClient(store: FileCodespecStore(), backend: backend)
+            let run = try await client.createRun(runSpec)
+            Output.error("run \(run.id) created")
+            let cancellation = SignalCancellation(signals: [SIGINT, SIGTERM]) {
+                Output.error("canceling run \(run.id)")
+                Task { _ = try? await client.cancel(id: run.id) }
+            }
+            defer { cancellation.stop() }
+            async let logs: Void = Self.printLogs(client.logs(of: run.id, follow: true))
+            let final = try await Self.reportProgress(client.updates(of: run.id))
+            try await logs
+            return final
+        }
+        guard status.status == .succeeded else { throw ExitCode(1) }
+    }
+
+    private static func printLogs(_ lines: AsyncThrowingStream<RunLogLine, any Error>) async throws {
+        for try await line in lines {
+            print(line.description)
+        }
+        fflush(nil)
+    }
+
+    /// Prints each status change and worker progress change once, and returns the final run.
+    private static func reportProgress(_ updates: AsyncThrowingStream<Run, any Error>) async throws -> Run {
+        var last: Run?
+        for try await run in updates {
+            if run.status != last?.status {
+                Output.error("run \(run.id): \(run.status)\(run.statusReason.map { " (\($0))" } ?? "")")
+            }
+            if let workers = run.workers, workers != last?.workers, run.status == .pending {
+                Output.error(workers.description)
+            }
+            last = run
+        }
+        guard let last else { throw TygerError(.backend, "the run reported no status") }
+        return last
+    }
+}
