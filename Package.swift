@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "TygerKit", targets: ["TygerKit"]),
         .library(name: "TygerWorkerDiscovery", targets: ["TygerWorkerDiscovery"]),
+        .library(name: "TygerKitTesting", targets: ["TygerKitTesting"]),
         .executable(name: "tyger", targets: ["TygerCLI"]),
         .executable(name: "tyger-conformance", targets: ["tyger-conformance"]),
     ],
@@ -27,6 +28,7 @@ let package = Package(
         ),
         .target(name: "CTygerProcess"),
         .target(name: "TygerWorkerDiscovery"),
+        .target(name: "TygerKitTesting", dependencies: ["TygerKit"]),
         .executableTarget(
             name: "TygerCLI",
             dependencies: [
@@ -69,7 +71,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TygerKitTests",
-            dependencies: ["TygerKit", "TygerCLI", "tyger-store-stress", "tyger-process-probe"],
+            dependencies: [
+                "TygerKit", "TygerKitTesting", "TygerCLI", "tyger-conformance", "tyger-store-stress",
+                "tyger-process-probe", "prime-worker", "prime-job",
+            ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

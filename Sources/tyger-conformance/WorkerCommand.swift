@@ -8,7 +8,9 @@ import Darwin
 
 import TygerWorkerDiscovery
 
-/// `worker [--fail-first-start MARKER]`: a worker replica that identifies itself on every endpoint.
+/// `worker [--fail-first-start MARKER] [--listen-after SECONDS]`: a worker replica that identifies
+/// itself on every endpoint. `--listen-after` delays listening, so a backend that starts the job
+/// before every endpoint accepts connections is caught.
 ///
 /// Each accepted connection gets `<index> <endpoint> <pid>` and is closed, which is all a job needs
 /// to prove that address *i* reaches replica *i* and that the replicas are distinct processes.
@@ -21,12 +23,18 @@ enum WorkerCommand {
 
     static func run(_ arguments: [String]) -> Never {
         var marker: String?
+        var listenDelay: Double?
         var rest = arguments[...]
         while let option = rest.popFirst() {
-            guard option == "--fail-first-start", let path = rest.popFirst() else {
+            switch (option, rest.popFirst()) {
+            case ("--fail-first-start", let path?):
+                marker = path
+            case ("--listen-after", let seconds?):
+                guard let value = Double(seconds), value >= 0 else { usage("worker: bad --listen-after '\(seconds)'") }
+                listenDelay = value
+            default:
                 usage("worker: unexpected argument '\(option)'")
             }
-            marker = path
         }
 
         let termination = TerminationSignal.install()
@@ -40,6 +48,10 @@ enum WorkerCommand {
             exit(failureStatus)
         }
 
+        if let listenDelay, termination.wait(seconds: listenDelay) {
+            writeOutput("worker \(index) stopping on SIGTERM")
+            exit(0)
+        }
         let endpoints = discoverEndpoints()
         var listeners: [(endpoint: Endpoint, descriptor: Int32)] = []
         for endpoint in endpoints {

@@ -24,13 +24,30 @@ enum EndpointProbe {
                 connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        if result == 0 { return true }
+        if result == 0 { return !isConnectedToItself(descriptor) }
         guard errno == EINPROGRESS else { return false }
         var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
         guard poll(&poller, 1, timeoutMilliseconds) == 1 else { return false }
         var error: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         guard getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &error, &length) == 0 else { return false }
-        return error == 0
+        return error == 0 && !isConnectedToItself(descriptor)
+    }
+
+    /// A connection to a port nobody listens on can succeed by "simultaneous open" when the
+    /// kernel picks that same port as the source; that is not a worker answering.
+    private static func isConnectedToItself(_ descriptor: Int32) -> Bool {
+        var local = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        var peer = sockaddr_in()
+        length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let peered = withUnsafeMutablePointer(to: &peer) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(descriptor, $0, &length) }
+        }
+        guard named == 0, peered == 0 else { return true }
+        return local.sin_port == peer.sin_port && local.sin_addr.s_addr == peer.sin_addr.s_addr
     }
 }

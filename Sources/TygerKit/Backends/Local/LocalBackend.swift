@@ -90,9 +90,19 @@ public final class LocalBackend: ClusterBackend {
             self?.executions.withLock { _ = $0.removeValue(forKey: id) }
         }
         executions.withLock { $0[id] = execution }
-        try await execution.start()
+        do {
+            try await execution.start()
+        } catch {
+            executions.withLock { _ = $0.removeValue(forKey: id) }
+            var failed = run
+            failed.status = .failed
+            failed.statusReason = "The run could not start: \(error)"
+            failed.finishedAt = Date()
+            try? records.write(failed)
+            throw error
+        }
         configuration.logger.info("run submitted", metadata: ["run": "\(id)"])
-        return await execution.snapshot()
+        return run
     }
 
     public func run(id: String) async throws -> Run {

@@ -107,7 +107,7 @@ actor LocalRunExecution {
         logFile = try? FileHandle(forWritingTo: records.logFile(id))
         if let worker = run.spec.spec.worker, let codespec = workerCodespec {
             let endpointCount = codespec.endpoints.count
-            let ports = try PortAllocator.freePorts(worker.replicas * endpointCount)
+            let ports = try PortAllocator.reserve(worker.replicas * endpointCount)
             workers = (0..<worker.replicas).map { index in
                 WorkerReplica(ports: Array(ports[(index * endpointCount)..<((index + 1) * endpointCount)]))
             }
@@ -161,6 +161,16 @@ actor LocalRunExecution {
         guard !isFinishing, let codespec = workerCodespec else { return }
         workers[index].generation += 1
         workers[index].isReady = false
+        if workers[index].generation > 1, run.status == .pending {
+            // The job has not seen the addresses yet: fresh ports cure a port another program took.
+            PortAllocator.release(workers[index].ports)
+            do {
+                workers[index].ports = try PortAllocator.reserve(codespec.endpoints.count)
+            } catch {
+                beginFinishing(.failed, reason: "worker-\(index) could not restart: \(error)")
+                return
+            }
+        }
         let generation = workers[index].generation
         let ports = zip(codespec.endpoints, workers[index].ports).map { (endpoint: $0, port: $1) }
         let variables = DiscoveryVariables.worker(index: index, ports: ports)
@@ -215,7 +225,8 @@ actor LocalRunExecution {
         workers[index].restarts += 1
         updateProgress()
         let delay = restartDelay(after: workers[index].restarts)
-        log(.system, "worker-\(index) \(exit); restarting in \(delay.formatted(.units(allowed: [.seconds, .milliseconds])))")
+        let milliseconds = delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
+        log(.system, "worker-\(index) \(exit); restarting in \(milliseconds) ms")
         Task { [weak self] in
             guard (try? await Task.sleep(for: delay)) != nil else { return }
             await self?.startWorker(index)
@@ -345,6 +356,7 @@ actor LocalRunExecution {
             }
         }
         for task in outputTasks { await task.value }
+        PortAllocator.release(workers.flatMap(\.ports))
         run.status = status
         run.statusReason = reason
         run.finishedAt = Date()

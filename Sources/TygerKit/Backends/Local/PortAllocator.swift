@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -6,40 +8,58 @@ import Musl
 import Darwin
 #endif
 
-/// Finds free loopback TCP ports for worker replicas that share this machine.
+/// Finds free TCP ports for worker replicas that share this machine.
 ///
-/// All ports of a run are reserved at once (sockets held open until every port is known),
-/// so one run never receives the same port twice.
+/// Ports come from below the kernel's ephemeral range (32768 and up on Linux), so an
+/// outgoing connection can never be given a worker's port as its source port: that would
+/// block the worker, or make a readiness probe connect to itself. Each port is checked
+/// free by binding it, and ports handed to runs of this process are not handed out again
+/// until released, even before the worker has bound them.
 enum PortAllocator {
-    static func freePorts(_ count: Int) throws(TygerError) -> [Int] {
-        var sockets: [Int32] = []
-        defer { sockets.forEach { _ = close($0) } }
+    static let range = 20_000..<32_768
+    private static let reserved = Mutex<Set<Int>>([])
+
+    /// Reserves `count` distinct free ports; release them with ``release(_:)``.
+    static func reserve(_ count: Int) throws(TygerError) -> [Int] {
         var ports: [Int] = []
-        for _ in 0..<count {
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard descriptor >= 0 else { throw failure("socket") }
-            sockets.append(descriptor)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = in_addr_t(INADDR_LOOPBACK).bigEndian
-            address.sin_port = 0
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
+        var attempts = 0
+        while ports.count < count {
+            attempts += 1
+            guard attempts <= count * 50 + 1_000 else {
+                release(ports)
+                throw TygerError(.backend, "cannot find \(count) free local ports in \(range.lowerBound)-\(range.upperBound - 1)")
             }
-            guard bound == 0 else { throw failure("bind") }
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let named = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+            let port = Int.random(in: range)
+            let claimed = reserved.withLock { reserved in reserved.insert(port).inserted }
+            guard claimed else { continue }
+            if isFree(port) {
+                ports.append(port)
+            } else {
+                release([port])
             }
-            guard named == 0 else { throw failure("getsockname") }
-            ports.append(Int(UInt16(bigEndian: address.sin_port)))
         }
         return ports
     }
 
-    private static func failure(_ call: String) -> TygerError {
-        TygerError(.backend, "cannot reserve a local port (\(call)): \(String(cString: strerror(errno)))")
+    static func release(_ ports: [Int]) {
+        reserved.withLock { reserved in
+            for port in ports { reserved.remove(port) }
+        }
+    }
+
+    /// Whether a listening socket could bind the port on every address, as a worker would.
+    private static func isFree(_ port: Int) -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = in_addr_t(INADDR_ANY).bigEndian
+        address.sin_port = in_port_t(UInt16(port)).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
     }
 }
