@@ -2,6 +2,14 @@ public import Foundation
 public import Logging
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Runs codespecs as processes on this machine: the embedded default backend.
 ///
 /// Workers of a distributed run run side by side, each replica on its own loopback port;
@@ -54,7 +62,18 @@ public final class LocalBackend: ClusterBackend {
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         records = LocalRunRecords(directory: configuration.directory)
+        _ = LocalBackend.raiseDescriptorLimit
     }
+
+    /// Each process of a run holds three descriptors here (two pipes and a pidfd), so the
+    /// common soft limit of 1024 would stop a run at about 330 processes; the hard limit is
+    /// what the system allows this process, and raising the soft limit to it is harmless.
+    private static let raiseDescriptorLimit: Void = {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }()
 
     /// Runs `body` with a backend and shuts it down afterwards, also when `body` throws.
     public static func withBackend<Result: Sendable>(
