@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 
+import Foundation
 import NIOCore
 import NIOPosix
 import TygerWorkerDiscovery
@@ -192,4 +193,11 @@ struct PrimeJob {
         let milliseconds = ((Double(seconds) * 1000 + Double(attoseconds) / 1e15) * 10).rounded() / 10
         return "\(milliseconds) ms"
     }
+}
+
+/// Writes whole lines to stdout or stderr at once: `print` holds output back while stdout is a
+/// pipe, which is how a run captures logs, so progress would show only at exit.
+enum Console {
+    static func out(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+    static func error(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
 }

@@ -7,6 +7,7 @@ import Darwin
 #endif
 
 import Dispatch
+import Foundation
 import NIOCore
 import NIOPosix
 import TygerWorkerDiscovery
@@ -155,4 +156,11 @@ struct PrimeWorker {
         }
         return .success((low, high))
     }
+}
+
+/// Writes whole lines to stdout or stderr at once: `print` holds output back while stdout is a
+/// pipe, which is how a run captures logs, so progress would show only at exit.
+enum Console {
+    static func out(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+    static func error(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
 }

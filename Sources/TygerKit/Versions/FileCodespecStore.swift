@@ -95,7 +95,7 @@ public struct FileCodespecStore: CodespecStore {
         let file = versionFile(name, version: version)
         do {
             let data = try Data(contentsOf: file)
-            return try JSONDecoder.codespecStore.decode(Codespec.self, from: data)
+            return try JSONDecoder.tygerState.decode(Codespec.self, from: data)
         } catch {
             throw TygerError(
                 .storage,
@@ -114,7 +114,7 @@ public struct FileCodespecStore: CodespecStore {
         let temporary = folder.appendingPathComponent(".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))").path
         let data: Data
         do {
-            data = try JSONEncoder.codespecStore.encode(codespec)
+            data = try JSONEncoder.tygerState.encode(codespec)
         } catch {
             throw TygerError(.storage, "cannot encode codespec version \(version): \(error)", underlying: error)
         }
@@ -186,23 +186,5 @@ public struct FileCodespecStore: CodespecStore {
 
     private func systemError(_ what: String) -> TygerError {
         TygerError(.storage, "\(what): \(String(cString: strerror(errno)))")
-    }
-}
-
-extension JSONEncoder {
-    /// The encoding of stored codespecs: stable key order and ISO 8601 dates, readable by people.
-    static var codespecStore: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }
-}
-
-extension JSONDecoder {
-    static var codespecStore: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
     }
 }

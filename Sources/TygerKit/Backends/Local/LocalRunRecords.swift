@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -48,7 +48,7 @@ struct LocalRunRecords: Sendable {
     /// Replaces the record atomically, so readers never see half of it.
     func write(_ run: Run) throws(TygerError) {
         do {
-            let data = try JSONEncoder.runRecord.encode(run)
+            let data = try JSONEncoder.tygerState.encode(run)
             try data.write(to: recordFile(run.id), options: .atomic)
         } catch {
             throw TygerError(.storage, "cannot write the record of run \(run.id): \(error)", underlying: error)
@@ -64,7 +64,7 @@ struct LocalRunRecords: Sendable {
             throw LocalRunRecords.notFound(id)
         }
         do {
-            return try JSONDecoder.runRecord.decode(Run.self, from: data)
+            return try JSONDecoder.tygerState.decode(Run.self, from: data)
         } catch {
             throw TygerError(.storage, "the record of run \(id) is unreadable: \(error)", underlying: error)
         }
@@ -124,47 +124,5 @@ struct LocalRunRecords: Sendable {
         let fields = stat[stat.index(after: endOfName)...].split(separator: " ")
         // Field 22 overall is the 20th after "pid (comm)".
         return fields.count > 19 ? UInt64(fields[19]) : nil
-    }
-}
-
-extension JSONEncoder {
-    static var runRecord: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601WithMilliseconds
-        return encoder
-    }
-}
-
-extension JSONDecoder {
-    static var runRecord: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601WithMilliseconds
-        return decoder
-    }
-}
-
-extension JSONEncoder.DateEncodingStrategy {
-    /// `2026-11-29T07:52:47.743Z`: run timings need better than whole seconds.
-    public static var iso8601WithMilliseconds: JSONEncoder.DateEncodingStrategy {
-        .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
-        }
-    }
-}
-
-extension JSONDecoder.DateDecodingStrategy {
-    /// Reads ISO 8601 dates with or without fractional seconds.
-    public static var iso8601WithMilliseconds: JSONDecoder.DateDecodingStrategy {
-        .custom { decoder in
-            let container = try decoder.singleValueContainer()
-            let text = try container.decode(String.self)
-            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) {
-                return date
-            }
-            if let date = try? Date(text, strategy: .iso8601) { return date }
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an ISO 8601 date")
-        }
     }
 }
