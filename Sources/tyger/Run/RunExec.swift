@@ -33,9 +33,8 @@ struct RunExec: AsyncParsableCommand {
 
     private static func printLogs(_ lines: AsyncThrowingStream<RunLogLine, any Error>) async throws {
         for try await line in lines {
-            print(line.description)
+            Output.line(line.description)
         }
-        fflush(nil)
     }
 
     /// Prints each status change and worker progress change once, and returns the final run.

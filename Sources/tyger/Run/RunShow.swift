@@ -56,7 +56,7 @@ struct RunLogs: AsyncParsableCommand {
 
     func run() async throws {
         for try await line in try backend.makeClient().logs(of: id, follow: follow) {
-            print(line.description)
+            Output.line(line.description)
         }
     }
 }
