@@ -8,6 +8,8 @@ let package = Package(
         .library(name: "TygerKit", targets: ["TygerKit"]),
         .library(name: "TygerWorkerDiscovery", targets: ["TygerWorkerDiscovery"]),
         .library(name: "TygerKitTesting", targets: ["TygerKitTesting"]),
+        .library(name: "TygerKubernetes", targets: ["TygerKubernetes"]),
+        .library(name: "TygerKubernetesTesting", targets: ["TygerKubernetesTesting"]),
         .executable(name: "tyger", targets: ["TygerCLI"]),
         .executable(name: "tyger-conformance", targets: ["tyger-conformance"]),
     ],
@@ -16,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -29,10 +33,31 @@ let package = Package(
         .target(name: "CTygerProcess"),
         .target(name: "TygerWorkerDiscovery"),
         .target(name: "TygerKitTesting", dependencies: ["TygerKit"]),
+        .target(
+            name: "TygerKubernetes",
+            dependencies: [
+                "TygerKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "TygerKubernetesTesting",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "TygerCLI",
             dependencies: [
                 "TygerKit",
+                "TygerKubernetes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/tyger"
@@ -76,6 +101,24 @@ let package = Package(
                 "tyger-process-probe", "prime-worker", "prime-job",
             ],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "TygerKubernetesTests",
+            dependencies: ["TygerKubernetes", "TygerKubernetesTesting", "TygerKitTesting", "TygerKit", "tyger-conformance"]
+        ),
+        .testTarget(
+            name: "TygerKubernetesTestingTests",
+            dependencies: ["TygerKubernetesTesting"]
+        ),
+        .testTarget(
+            name: "TygerKubernetesClientTests",
+            dependencies: [
+                "TygerKubernetes",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
         ),
         .testTarget(
             name: "TygerWorkerDiscoveryTests",
