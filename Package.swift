@@ -104,7 +104,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TygerKubernetesTests",
-            dependencies: ["TygerKubernetes", "TygerKubernetesTesting", "TygerKitTesting", "TygerKit", "tyger-conformance"]
+            dependencies: [
+                "TygerKubernetes", "TygerKubernetesTesting", "TygerKitTesting", "TygerKit", "tyger-conformance",
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
         .testTarget(
             name: "TygerKubernetesTestingTests",

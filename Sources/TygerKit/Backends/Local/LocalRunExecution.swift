@@ -300,12 +300,14 @@ actor LocalRunExecution {
     {
         let injected = [(name: DiscoveryVariables.runID, value: id)] + variables
         let base = configuration.inheritsEnvironment ? ProcessInfo.processInfo.environment : [:]
-        var environment = EnvironmentExpansion.environment(
+        // The contract's variables win: a codespec entry with the same name is dropped, as on Kubernetes.
+        let injectedNames = Set(injected.map(\.name))
+        let environment = EnvironmentExpansion.environment(
             base: base,
-            entries: injected + codespec.env.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
+            entries: injected
+                + codespec.env.sorted { $0.key < $1.key }.filter { !injectedNames.contains($0.key) }
+                .map { (name: $0.key, value: $0.value) }
         )
-        // The contract's variables win over a codespec that sets the same names.
-        for (name, value) in injected { environment[name] = value }
         let words = (codespec.command + codespec.args).map { EnvironmentExpansion.expand($0, using: environment) }
         guard let command = words.first else {
             throw TygerError(.invalidSpec, "the codespec has no command to run")

@@ -1,0 +1,268 @@
+public import TygerKit
+
+/// Turns a resolved run into the Kubernetes objects that execute it: a pure function, with
+/// no I/O, so what a run becomes can be inspected, tested and validated offline.
+///
+/// ```swift
+/// let rendered = try RunRenderer.render(runID: "42", run: resolved, options: KubernetesRenderOptions())
+/// print(try rendered.yaml())
+/// ```
+///
+/// What a run becomes (run `42`, namespace `tyger`):
+/// - **Job `run-42-job`** (`batch/v1`): `parallelism` and `completions` equal `job.replicas`
+///   (`completionMode: Indexed` when more than one), `backoffLimit: 0`,
+///   `activeDeadlineSeconds: timeoutSeconds`, `restartPolicy: Never`; its container `main`
+///   gets `TYGER_RUN_ID`, and in a distributed run `TYGER_WORKER_NODES` and one
+///   `TYGER_<NAME>_WORKER_ENDPOINT_ADDRESSES` per endpoint, as ``DiscoveryVariables/job(hosts:ports:)``
+///   writes them for every backend; then an init container `wait-for-workers` holds it until
+///   every worker endpoint accepts TCP connections.
+/// - **Service `run-42-worker`**: headless, `publishNotReadyAddresses`, one port per
+///   endpoint, so that `run-42-worker-<i>.run-42-worker.tyger.svc.cluster.local` resolves.
+/// - **StatefulSet `run-42-worker`**: `replicas` worker pods started in parallel, container
+///   `worker` with `TYGER_RUN_ID`, `TYGER_WORKER_INDEX` (from the pod-index label) and
+///   `TYGER_<NAME>_ENDPOINT_PORT` per endpoint; ready when its first endpoint accepts
+///   connections.
+///
+/// In every container the injected variables come first, so the codespec's `env` (sorted by
+/// name, as the local backend orders it) may refer to them as `$(TYGER_RUN_ID)`. A codespec
+/// variable with the name of an injected one is left out: the contract's value wins, as on
+/// the local backend. Both pods get the codespec's image, command, args, working directory,
+/// service account (`identity`), resources (`gpu` as `nvidia.com/gpu`, `shm` as a memory
+/// `emptyDir` at `/dev/shm`), and for a node pool a node selector and toleration.
+public enum RunRenderer {
+    /// The job container's name; upstream's too, so status reasons read "Main exited with code 3".
+    public static let jobContainerName = "main"
+    /// The worker container's name.
+    public static let workerContainerName = "worker"
+    /// The job's init container that waits for the workers.
+    public static let waitContainerName = WorkerWait.containerName
+    /// Where a worker reads its replica index: the label the StatefulSet controller sets on
+    /// each pod (Kubernetes 1.28 and later).
+    public static let podIndexFieldPath = "metadata.labels['apps.kubernetes.io/pod-index']"
+
+    static let shmVolumeName = "shm"
+    static let gpuResource = "nvidia.com/gpu"
+    static let readinessPeriodSeconds = 2
+
+    /// Renders a run into the objects that execute it, without owner references (see
+    /// ``RenderedRun/withOwner(jobUID:)``).
+    ///
+    /// - Parameters:
+    ///   - runID: The run's ID, such as `42`; it names the objects (`run-42-job`).
+    ///   - run: The run with its codespecs resolved.
+    ///   - options: The namespace, node pool label and toleration, wait image and labels.
+    /// - Throws: ``TygerError`` with code ``TygerError/Code/invalidSpec``, naming each field
+    ///   Kubernetes cannot take: a missing image, a run ID too long for object names, a node
+    ///   pool that is not a label value, an identity that is not a service account name, and
+    ///   every rule TygerKit itself checks.
+    public static func render(
+        runID: String, run: ResolvedRunSpec, options: KubernetesRenderOptions = KubernetesRenderOptions()
+    ) throws(TygerError) -> RenderedRun {
+        try validate(runID: runID, run: run, options: options)
+        let names = RunObjectNames(runID: runID)
+        guard let workerTarget = run.spec.worker, let workerCodespec = run.workerCodespec else {
+            return RenderedRun(job: job(names: names, run: run, options: options, workers: nil))
+        }
+        let workers = Workers(names: names, target: workerTarget, codespec: workerCodespec, options: options)
+        return RenderedRun(
+            job: job(names: names, run: run, options: options, workers: workers),
+            workerService: service(names: names, workers: workers, options: options),
+            workerStatefulSet: statefulSet(names: names, workers: workers, options: options)
+        )
+    }
+
+    // MARK: - Objects
+
+    /// The workers of a distributed run, as the Job, Service and StatefulSet need them.
+    struct Workers {
+        var target: WorkerSpec
+        var codespec: Codespec
+        var hosts: [String]
+        var ports: [ServicePortPlan]
+
+        init(names: RunObjectNames, target: WorkerSpec, codespec: Codespec, options: KubernetesRenderOptions) {
+            self.target = target
+            self.codespec = codespec
+            self.hosts = (0..<target.replicas).map { names.workerHost($0, namespace: options.namespace) }
+            self.ports = ServicePortPlan.plan(codespec.endpoints)
+        }
+    }
+
+    /// One exposed port: endpoints that share a port number share one entry.
+    struct ServicePortPlan {
+        var port: Int
+        /// The endpoint name lower-cased, when that is a valid container port name.
+        var containerPortName: String?
+
+        static func plan(_ endpoints: [Endpoint]) -> [ServicePortPlan] {
+            var seen = Set<Int>()
+            return endpoints.compactMap { endpoint in
+                guard seen.insert(endpoint.port).inserted else { return nil }
+                let name = endpoint.name.lowercased()
+                return ServicePortPlan(
+                    port: endpoint.port, containerPortName: KubernetesNameRules.isIANAServiceName(name) ? name : nil)
+            }
+        }
+
+        /// Service ports need names when there are several; `port-<n>` cannot clash with an
+        /// endpoint name, which has no `-`.
+        var servicePortName: String { containerPortName ?? "port-\(port)" }
+    }
+
+    static func job(names: RunObjectNames, run: ResolvedRunSpec, options: KubernetesRenderOptions, workers: Workers?)
+        -> Job
+    {
+        let replicas = run.spec.job.replicas
+        var discovery: [(name: String, value: String)] = []
+        var initContainers: [Container]?
+        if let workers {
+            let ports = workers.codespec.endpoints.map { endpoint in
+                (endpoint: endpoint, ports: Array(repeating: endpoint.port, count: workers.hosts.count))
+            }
+            discovery = DiscoveryVariables.job(hosts: workers.hosts, ports: ports)
+            initContainers = [
+                WorkerWait.container(
+                    image: options.waitImage,
+                    replicas: workers.target.replicas,
+                    hostPrefix: names.worker + "-",
+                    hostSuffix: "." + names.workerHostSuffix(namespace: options.namespace),
+                    ports: workers.ports.map(\.port)
+                )
+            ]
+        }
+        let injected =
+            [EnvVar(name: DiscoveryVariables.runID, value: names.runID)]
+            + discovery.map { EnvVar(name: $0.name, value: $0.value) }
+        var pod = podSpec(
+            container: container(named: jobContainerName, codespec: run.jobCodespec, injected: injected),
+            codespec: run.jobCodespec, nodePool: run.spec.job.nodePool, options: options)
+        pod.initContainers = initContainers
+        pod.restartPolicy = "Never"
+        let labels = options.labels(runID: names.runID, role: .job)
+        return Job(
+            metadata: ObjectMeta(name: names.job, namespace: options.namespace, labels: labels),
+            spec: Job.Spec(
+                parallelism: replicas,
+                completions: replicas,
+                completionMode: replicas > 1 ? "Indexed" : nil,
+                backoffLimit: 0,
+                activeDeadlineSeconds: run.spec.timeoutSeconds,
+                ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
+                template: PodTemplateSpec(metadata: ObjectMeta(labels: labels), spec: pod)
+            )
+        )
+    }
+
+    static func service(names: RunObjectNames, workers: Workers, options: KubernetesRenderOptions) -> Service {
+        Service(
+            metadata: ObjectMeta(
+                name: names.worker, namespace: options.namespace,
+                labels: options.labels(runID: names.runID, role: .worker)),
+            spec: Service.Spec(
+                clusterIP: "None",
+                selector: options.selectorLabels(runID: names.runID, role: .worker),
+                ports: workers.ports.isEmpty
+                    ? nil
+                    : workers.ports.map {
+                        Service.Port(
+                            name: $0.servicePortName, port: $0.port, targetPort: .int($0.port), protocol: "TCP")
+                    },
+                publishNotReadyAddresses: true
+            )
+        )
+    }
+
+    static func statefulSet(names: RunObjectNames, workers: Workers, options: KubernetesRenderOptions) -> StatefulSet {
+        let codespec = workers.codespec
+        let discovery = DiscoveryVariables.worker(
+            index: 0, ports: codespec.endpoints.map { (endpoint: $0, port: $0.port) })
+        // The index differs per pod: the kubelet reads it from the pod-index label.
+        let injected =
+            [EnvVar(name: DiscoveryVariables.runID, value: names.runID)]
+            + discovery.map { variable in
+                variable.name == DiscoveryVariables.workerIndex
+                    ? EnvVar(name: variable.name, fieldPath: podIndexFieldPath)
+                    : EnvVar(name: variable.name, value: variable.value)
+            }
+        var container = container(named: workerContainerName, codespec: codespec, injected: injected)
+        if !workers.ports.isEmpty {
+            container.ports = workers.ports.map {
+                ContainerPort(name: $0.containerPortName, containerPort: $0.port, protocol: "TCP")
+            }
+        }
+        if let first = codespec.endpoints.first {
+            container.readinessProbe = Probe(
+                tcpSocket: Probe.TCPSocketAction(port: .int(first.port)), periodSeconds: readinessPeriodSeconds)
+        }
+        var pod = podSpec(container: container, codespec: codespec, nodePool: workers.target.nodePool, options: options)
+        pod.restartPolicy = "Always"
+        let selector = options.selectorLabels(runID: names.runID, role: .worker)
+        let labels = options.labels(runID: names.runID, role: .worker)
+        return StatefulSet(
+            metadata: ObjectMeta(name: names.worker, namespace: options.namespace, labels: labels),
+            spec: StatefulSet.Spec(
+                replicas: workers.target.replicas,
+                serviceName: names.worker,
+                podManagementPolicy: "Parallel",
+                selector: LabelSelector(matchLabels: selector),
+                template: PodTemplateSpec(metadata: ObjectMeta(labels: labels), spec: pod)
+            )
+        )
+    }
+
+    // MARK: - Pods and containers
+
+    /// The codespec's container: injected variables first, then the codespec's own, sorted by
+    /// name, without those an injected variable already defines.
+    static func container(named name: String, codespec: Codespec, injected: [EnvVar]) -> Container {
+        let injectedNames = Set(injected.map(\.name))
+        let own = codespec.env.sorted { $0.key < $1.key }
+            .filter { !injectedNames.contains($0.key) }
+            .map { EnvVar(name: $0.key, value: $0.value) }
+        return Container(
+            name: name,
+            image: codespec.image,
+            command: codespec.command.isEmpty ? nil : codespec.command,
+            args: codespec.args.isEmpty ? nil : codespec.args,
+            workingDir: codespec.workingDir,
+            env: injected + own,
+            resources: resources(codespec.resources)
+        )
+    }
+
+    /// The pod around `container`: placement, identity and the shared-memory volume.
+    static func podSpec(
+        container: Container, codespec: Codespec, nodePool: String?, options: KubernetesRenderOptions
+    ) -> PodSpec {
+        var container = container
+        var volumes: [Volume]?
+        if let shm = codespec.resources?.shm {
+            volumes = [Volume(name: shmVolumeName, emptyDir: Volume.EmptyDir(medium: "Memory", sizeLimit: shm.text))]
+            container.volumeMounts = [VolumeMount(name: shmVolumeName, mountPath: "/dev/shm")]
+        }
+        return PodSpec(
+            containers: [container],
+            nodeSelector: nodePool.map { [options.nodePoolLabel: $0] },
+            tolerations: nodePool == nil ? nil : [options.nodePoolToleration],
+            serviceAccountName: codespec.identity,
+            volumes: volumes,
+            enableServiceLinks: false
+        )
+    }
+
+    static func resources(_ resources: CodespecResources?) -> ResourceRequirements? {
+        guard let resources else { return nil }
+        var requests: [String: String] = [:]
+        var limits: [String: String] = [:]
+        requests["cpu"] = resources.requests?.cpu?.text
+        requests["memory"] = resources.requests?.memory?.text
+        limits["cpu"] = resources.limits?.cpu?.text
+        limits["memory"] = resources.limits?.memory?.text
+        if let gpu = resources.gpu {
+            requests[gpuResource] = gpu.text
+            limits[gpuResource] = gpu.text
+        }
+        guard !requests.isEmpty || !limits.isEmpty else { return nil }
+        return ResourceRequirements(requests: requests.isEmpty ? nil : requests, limits: limits.isEmpty ? nil : limits)
+    }
+}

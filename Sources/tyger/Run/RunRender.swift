@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import TygerKit
+import TygerKubernetes
+
+struct RunRender: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render",
+        abstract: "Print the Kubernetes objects a run becomes, as YAML, without a cluster.",
+        discussion: """
+            Named codespecs resolve from the local store ($TYGER_HOME). The objects are printed \
+            in creation order; ownerReferences are added at creation, once the Job's uid is known.
+            """
+    )
+
+    @OptionGroup var spec: RunSpecOptions
+
+    @Option(help: "The namespace the objects go to.")
+    var namespace = KubernetesRenderOptions().namespace
+
+    @Option(help: "The run ID to render names with.")
+    var runID = "1"
+
+    func run() async throws {
+        let resolved = try await FileCodespecStore().resolve(try spec.runSpec())
+        var options = KubernetesRenderOptions()
+        options.namespace = namespace
+        let rendered = try RunRenderer.render(runID: runID, run: resolved, options: options)
+        Output.line(try rendered.yaml())
+    }
+}
