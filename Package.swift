@@ -117,6 +117,8 @@ let package = Package(
             name: "TygerKubernetesClientTests",
             dependencies: [
                 "TygerKubernetes",
+                "TygerKit",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -285,7 +285,7 @@ struct LocalProcessTests {
     /// concurrently in this process; the comparison is exact.
     @Test func manyConcurrentLaunchesLeakNothing() async throws {
         let probe = try probeExecutable()
-        let result = try runToCompletion(probe, ["launch-many", "200"])
+        let result = try await offPool { try runToCompletion(probe, ["launch-many", "200"]) }
         #expect(result.status == 0, "\(result.stderr)")
         let fields = result.stdout.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
         try #require(fields.count == 4, "unexpected probe output: \(result.stdout)")
@@ -310,13 +310,14 @@ struct LocalProcessTests {
         try probe.run()
         defer { if probe.isRunning { kill(probe.processIdentifier, SIGKILL) } }
 
-        let line = try #require(firstLine(of: pipe.fileHandleForReading))
+        let handle = pipe.fileHandleForReading
+        let line = try #require(await offPool { firstLine(of: handle) })
         let child = try #require(pid_t(line))
         #expect(isRunning(child))
 
         kill(probe.processIdentifier, SIGKILL)
         #expect(await waitUntilGone(child, within: .seconds(5)))
-        probe.waitUntilExit()
+        await offPool { probe.waitUntilExit() }
     }
 }
 

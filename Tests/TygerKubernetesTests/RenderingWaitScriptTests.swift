@@ -14,7 +14,7 @@ import TygerKubernetes
         var probes: [String]
     }
 
-    func runWaitContainer(of rendered: RenderedRun) throws -> Outcome {
+    func runWaitContainer(of rendered: RenderedRun) async throws -> Outcome {
         let wait = try #require(
             rendered.job.spec?.template.spec?.initContainers?.first { $0.name == "wait-for-workers" })
         let words = (wait.command ?? []) + (wait.args ?? [])
@@ -48,16 +48,16 @@ import TygerKubernetes
             try Data("#!/bin/sh\n\(body)\n".utf8).write(to: URL(fileURLWithPath: path))
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
         }
-        let result = try Command.run(
+        let result = try await Command.run(
             "/bin/sh", Array(words.dropFirst()), environment: ["PATH": "\(bin.path):/usr/bin:/bin"])
         let probes = (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
         return Outcome(status: result.status, output: result.stdout + result.stderr, probes: probes)
     }
 
     /// The script waits for exactly the addresses the job is given, each until it answers.
-    @Test func theWaitCoversEveryAddressTheJobReceives() throws {
+    @Test func theWaitCoversEveryAddressTheJobReceives() async throws {
         let rendered = try RenderFixtures.distributed.render()
-        let outcome = try runWaitContainer(of: rendered)
+        let outcome = try await runWaitContainer(of: rendered)
         #expect(outcome.status == 0, "\(outcome.output)")
         let job = try #require(rendered.jobContainer)
         var addresses: [String] = []
@@ -78,11 +78,11 @@ import TygerKubernetes
     }
 
     @Test(arguments: [1, 25])
-    func theWaitScalesWithReplicasNotWithItsArguments(_ replicas: Int) throws {
+    func theWaitScalesWithReplicasNotWithItsArguments(_ replicas: Int) async throws {
         var fixture = RenderFixtures.specExample
         fixture.run.spec.worker?.replicas = replicas
         let rendered = try fixture.render()
-        let outcome = try runWaitContainer(of: rendered)
+        let outcome = try await runWaitContainer(of: rendered)
         #expect(outcome.status == 0, "\(outcome.output)")
         let value = try #require(rendered.jobContainer?.env("TYGER_GADGETRON_WORKER_ENDPOINT_ADDRESSES"))
         let addresses = try #require(try JSONSerialization.jsonObject(with: Data(value.utf8)) as? [String])
@@ -92,9 +92,9 @@ import TygerKubernetes
 
     /// Workers without endpoints have nothing to connect to: the job waits until each
     /// replica's name resolves, which it does once the pod has an address.
-    @Test func workersWithoutEndpointsAreAwaitedByName() throws {
+    @Test func workersWithoutEndpointsAreAwaitedByName() async throws {
         let rendered = try RenderFixtures.unusualWorkers.render()
-        let outcome = try runWaitContainer(of: rendered)
+        let outcome = try await runWaitContainer(of: rendered)
         #expect(outcome.status == 0, "\(outcome.output)")
         let hosts = (0..<4).map { "run-5-worker-\($0).run-5-worker.research.svc.cluster.local" }
         #expect(outcome.probes == hosts.flatMap { [$0, $0] })

@@ -122,7 +122,7 @@ import TygerKubernetes
 
     /// The real `kubernetes-validate` command agrees: it accepts the YAML the renderer writes,
     /// and rejects it once a field is misspelt.
-    @Test func theKubernetesValidateCommandAcceptsTheRenderedYAML() throws {
+    @Test func theKubernetesValidateCommandAcceptsTheRenderedYAML() async throws {
         let yaml = try RenderFixtures.distributed.render().withOwner(jobUID: "3b0c8a5e-1d5f-4d8e-a5f1-0c2b7e9d4f10")
             .yaml()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("render-\(UUID().uuidString)")
@@ -134,14 +134,14 @@ import TygerKubernetes
         #expect(yaml.contains("backoffLimit: 0"))
         try Data(yaml.replacingOccurrences(of: "backoffLimit: 0", with: "backofLimit: 0").utf8).write(to: bad)
 
-        let accepted = try Command.run("kubernetes-validate", ["--strict", "-k", "1.28", good.path])
+        let accepted = try await Command.run("kubernetes-validate", ["--strict", "-k", "1.28", good.path])
         #expect(
             accepted.status == 0,
             "kubernetes-validate rejected the rendered YAML: \(accepted.stdout)\(accepted.stderr); \(KubernetesSchemas.installHint)"
         )
         #expect(
             accepted.stdout.components(separatedBy: "INFO").count - 1 == 3, "one line per object: \(accepted.stdout)")
-        let rejected = try Command.run("kubernetes-validate", ["--strict", "-k", "1.28", bad.path])
+        let rejected = try await Command.run("kubernetes-validate", ["--strict", "-k", "1.28", bad.path])
         #expect(rejected.status != 0)
         #expect((rejected.stdout + rejected.stderr).contains("backofLimit"), "\(rejected.stdout)\(rejected.stderr)")
     }

@@ -2,7 +2,7 @@ public import Foundation
 
 extension JSONEncoder {
     /// How TygerKit writes its state files: stable key order, readable, millisecond dates.
-    static var tygerState: JSONEncoder {
+    package static var tygerState: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601WithMilliseconds
@@ -11,7 +11,7 @@ extension JSONEncoder {
 }
 
 extension JSONDecoder {
-    static var tygerState: JSONDecoder {
+    package static var tygerState: JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601WithMilliseconds
         return decoder

@@ -61,13 +61,15 @@ struct CodespecCreate: AsyncParsableCommand {
     @Flag(help: "Treat the values after -- as the command rather than its arguments.")
     var command = false
 
+    @OptionGroup var backend: BackendOptions
+
     @Argument(parsing: .postTerminator, help: "Arguments (or, with --command, the command) after --.")
     var values: [String] = []
 
     func run() async throws {
         var codespec = try CodespecFlags(self).apply(to: baseCodespec())
         codespec.name = name
-        let stored = try await StoreOptions().makeStore().create(codespec)
+        let stored = try await backend.withClient { try await $0.createCodespec(codespec) }
         print(stored.version ?? 0)
     }
 

@@ -14,9 +14,10 @@ struct CodespecList: AsyncParsableCommand {
     var limit: Int?
 
     @OptionGroup var output: OutputOptions
+    @OptionGroup var backend: BackendOptions
 
     func run() async throws {
-        let codespecs = try await StoreOptions().makeStore().latestCodespecs(prefix: prefix, limit: limit)
+        let codespecs = try await backend.withClient { try await $0.store.latestCodespecs(prefix: prefix, limit: limit) }
         print(try output.output.render(codespecs), terminator: "")
     }
 }

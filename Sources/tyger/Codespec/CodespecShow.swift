@@ -14,9 +14,10 @@ struct CodespecShow: AsyncParsableCommand {
     var version: Int?
 
     @OptionGroup var output: OutputOptions
+    @OptionGroup var backend: BackendOptions
 
     func run() async throws {
-        let codespec = try await StoreOptions().makeStore().codespec(named: name, version: version)
+        let codespec = try await backend.withClient { try await $0.store.codespec(named: name, version: version) }
         print(try output.output.render(codespec), terminator: "")
     }
 }

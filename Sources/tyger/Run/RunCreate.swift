@@ -12,8 +12,12 @@ struct RunCreate: AsyncParsableCommand {
     @OptionGroup var backend: BackendOptions
 
     func run() async throws {
-        let client = try backend.makeClient()
-        let resolved = try await client.prepareRun(try spec.runSpec())
-        print(try RunHostLauncher.launch(resolved))
+        let runSpec = try spec.runSpec()
+        let id = try await backend.withClient { client in
+            // A local run needs a process that lives as long as the run; a cluster runs it by itself.
+            guard client.backend is LocalBackend else { return try await client.createRun(runSpec).id }
+            return try RunHostLauncher.launch(try await client.prepareRun(runSpec))
+        }
+        print(id)
     }
 }

@@ -14,8 +14,7 @@ struct RunExec: AsyncParsableCommand {
 
     func run() async throws {
         let runSpec = try spec.runSpec()
-        let status = try await LocalBackend.withBackend { backend in
-            let client = TygerClient(store: FileCodespecStore(), backend: backend)
+        let status = try await backend.withClient { client in
             let run = try await client.createRun(runSpec)
             Output.error("run \(run.id) created")
             let cancellation = SignalCancellation(signals: [SIGINT, SIGTERM]) {

@@ -11,7 +11,8 @@ struct RunShow: AsyncParsableCommand {
     @OptionGroup var backend: BackendOptions
 
     func run() async throws {
-        print(try output.output.render(try await backend.makeClient().run(id: id)), terminator: "")
+        let run = try await backend.withClient { try await $0.run(id: id) }
+        print(try output.output.render(run), terminator: "")
     }
 }
 
@@ -25,7 +26,8 @@ struct RunList: AsyncParsableCommand {
     @OptionGroup var backend: BackendOptions
 
     func run() async throws {
-        print(try output.output.render(try await backend.makeClient().runs(limit: limit)), terminator: "")
+        let runs = try await backend.withClient { try await $0.runs(limit: limit) }
+        print(try output.output.render(runs), terminator: "")
     }
 }
 
@@ -39,7 +41,8 @@ struct RunCancel: AsyncParsableCommand {
     @OptionGroup var backend: BackendOptions
 
     func run() async throws {
-        print(try output.output.render(try await backend.makeClient().cancel(id: id)), terminator: "")
+        let run = try await backend.withClient { try await $0.cancel(id: id) }
+        print(try output.output.render(run), terminator: "")
     }
 }
 
@@ -55,8 +58,10 @@ struct RunLogs: AsyncParsableCommand {
     @OptionGroup var backend: BackendOptions
 
     func run() async throws {
-        for try await line in try backend.makeClient().logs(of: id, follow: follow) {
-            Output.line(line.description)
+        try await backend.withClient { client in
+            for try await line in client.logs(of: id, follow: follow) {
+                Output.line(line.description)
+            }
         }
     }
 }

@@ -44,12 +44,11 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Waits for exit and returns the status with everything the process printed.
     func finish() async -> (status: Int32, stdout: String, stderr: String) {
-        let stdout = Task.detached { self.output.fileHandleForReading.readDataToEndOfFile() }
-        let stderr = Task.detached { self.errors.fileHandleForReading.readDataToEndOfFile() }
-        let out = await stdout.value
-        let err = await stderr.value
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+        async let out = offPool { self.output.fileHandleForReading.readDataToEndOfFile() }
+        async let err = offPool { self.errors.fileHandleForReading.readDataToEndOfFile() }
+        let (stdout, stderr) = await (out, err)
+        await offPool { self.process.waitUntilExit() }
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 
     func kill() { Foundation.kill(process.processIdentifier, SIGKILL) }
@@ -101,5 +100,21 @@ enum ProcessScan {
             if left.isEmpty || ContinuousClock.now > end { return left }
             try await Task.sleep(for: .milliseconds(20))
         }
+    }
+}
+
+/// Runs blocking work (reading a pipe to its end, waiting for a process) on a thread of its
+/// own. Swift's cooperative pool has one thread per core; a test that blocks one stalls every
+/// other test of the run, including their child processes' exit handling.
+func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: work()) }.start()
+    }
+}
+
+/// ``offPool(_:)`` for work that throws.
+func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
     }
 }

@@ -21,7 +21,7 @@ enum KubernetesSchemas {
 
     /// `.../site-packages/kubernetes_validate/kubernetes-json-schema`.
     static func root() throws -> URL {
-        let result = try Command.run(
+        let result = try Command.runBlocking(
             "python3", ["-c", "import kubernetes_validate,os;print(os.path.dirname(kubernetes_validate.__file__))"])
         guard result.status == 0 else {
             throw SchemaError(
@@ -75,13 +75,27 @@ struct SchemaError: Error, CustomStringConvertible {
 
 /// Runs a program found in `PATH` and collects its output.
 enum Command {
-    struct Result {
+    struct Result: Sendable {
         var status: Int32
         var stdout: String
         var stderr: String
     }
 
+    /// Runs the program on a thread of its own: Swift's cooperative pool has one thread per
+    /// core, and a test that blocks one stalls every other test of the run.
     static func run(
+        _ program: String, _ arguments: [String], environment: [String: String]? = nil, currentDirectory: URL? = nil
+    ) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Swift.Result {
+                    try runBlocking(program, arguments, environment: environment, currentDirectory: currentDirectory)
+                })
+            }.start()
+        }
+    }
+
+    static func runBlocking(
         _ program: String, _ arguments: [String], environment: [String: String]? = nil, currentDirectory: URL? = nil
     ) throws -> Result {
         let process = Process()

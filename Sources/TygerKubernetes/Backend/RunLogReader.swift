@@ -1,0 +1,113 @@
+import Foundation
+import TygerKit
+
+/// Merges the logs of a run's pods into one stream of ``RunLogLine``s, each under its source:
+/// `[job]` (or `[job-1]`) from the Job's `main` containers, `[worker-i]` from the workers.
+struct RunLogReader: Sendable {
+    let client: KubernetesClient
+    let options: KubernetesRenderOptions
+    let backend: KubernetesBackend
+
+    private static let completionIndexLabel = "batch.kubernetes.io/job-completion-index"
+    private static let podIndexLabel = "apps.kubernetes.io/pod-index"
+
+    func lines(of id: String, follow: Bool) -> AsyncThrowingStream<RunLogLine, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    if follow {
+                        try await followLogs(id, continuation)
+                    } else {
+                        for line in try await collect(id) { continuation.yield(line) }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Every line written so far, ordered by the time the kubelet recorded it.
+    private func collect(_ id: String) async throws -> [RunLogLine] {
+        let objects = try await backend.snapshot(id)
+        let replicas = objects.record.spec.spec.job.replicas
+        var stamped: [(time: String, line: RunLogLine)] = []
+        for pod in Array(objects.workerPods.values) + Array(objects.jobPods.values) {
+            guard let name = pod.metadata.name, let (container, source) = source(of: pod, jobReplicas: replicas),
+                hasStarted(container, in: pod)
+            else { continue }
+            for try await text in client.logs(pod: name, namespace: options.namespace, container: container, timestamps: true) {
+                let (time, body) = Self.splitTimestamp(text)
+                stamped.append((time, RunLogLine(source: source, text: body, timestamp: KubernetesTime.date(from: time) ?? Date())))
+            }
+        }
+        // RFC 3339 timestamps in UTC sort as text; the sort is stable, so one pod's lines keep their order.
+        return stamped.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element.line)
+    }
+
+    /// Follows every pod's log from the moment its container starts, until the run is terminal.
+    private func followLogs(_ id: String, _ continuation: AsyncThrowingStream<RunLogLine, any Error>.Continuation)
+        async throws
+    {
+        let replicas = try await backend.snapshot(id).record.spec.spec.job.replicas
+        let followed = FollowedPods()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for try await _ in backend.updates(of: id) {
+                let objects = try await backend.snapshot(id)
+                for pod in Array(objects.workerPods.values) + Array(objects.jobPods.values) {
+                    guard let name = pod.metadata.name, let (container, source) = source(of: pod, jobReplicas: replicas),
+                        hasStarted(container, in: pod), await followed.insert(name)
+                    else { continue }
+                    group.addTask {
+                        for try await text in client.logs(
+                            pod: name, namespace: options.namespace, container: container, follow: true)
+                        {
+                            continuation.yield(RunLogLine(source: source, text: text))
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    private func source(of pod: Pod, jobReplicas: Int) -> (container: String, source: RunLogSource)? {
+        let labels = pod.metadata.labels ?? [:]
+        switch labels[options.roleLabel] {
+        case RunRole.worker.rawValue:
+            guard let index = labels[Self.podIndexLabel].flatMap(Int.init) ?? Self.ordinal(pod.metadata.name) else {
+                return nil
+            }
+            return (RunRenderer.workerContainerName, .worker(index))
+        case RunRole.job.rawValue:
+            let index = labels[Self.completionIndexLabel].flatMap(Int.init) ?? 0
+            return (RunRenderer.jobContainerName, .job(jobReplicas > 1 ? index : nil))
+        default:
+            return nil
+        }
+    }
+
+    /// The log of a container that has not started yet is an error, not an empty log.
+    private func hasStarted(_ container: String, in pod: Pod) -> Bool {
+        guard let status = pod.status?.containerStatuses?.first(where: { $0.name == container }) else { return false }
+        return status.state?.running != nil || status.state?.terminated != nil || (status.restartCount ?? 0) > 0
+    }
+
+    private static func ordinal(_ name: String?) -> Int? {
+        name?.split(separator: "-").last.flatMap { Int($0) }
+    }
+
+    private static func splitTimestamp(_ text: String) -> (String, String) {
+        guard let space = text.firstIndex(of: " ") else { return ("", text) }
+        return (String(text[..<space]), String(text[text.index(after: space)...]))
+    }
+}
+
+/// The pods whose logs are already being followed.
+private actor FollowedPods {
+    private var names: Set<String> = []
+
+    func insert(_ name: String) -> Bool { names.insert(name).inserted }
+}

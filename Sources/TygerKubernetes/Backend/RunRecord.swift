@@ -1,0 +1,68 @@
+import Foundation
+import TygerKit
+
+/// A run's record on the cluster: a ConfigMap `run-<id>` holding the resolved spec and the
+/// creation time, a cancel request once asked, and the final ``Run`` once a client saw it end.
+///
+/// The record outlives the Job (which its TTL removes), so `run show` keeps working; it is
+/// the only object that does, and it is small.
+struct RunRecord: Sendable {
+    var id: String
+    var spec: ResolvedRunSpec
+    var createdAt: Date
+    var cancelRequested = false
+    var final: Run?
+
+    enum Key {
+        static let spec = "spec.json"
+        static let createdAt = "createdAt"
+        static let canceled = "cancelRequested"
+        static let final = "final.json"
+    }
+
+    static func name(_ id: String) -> String { "run-\(id)" }
+
+    func configMap(options: KubernetesRenderOptions) throws(TygerError) -> ConfigMap {
+        let labels = [
+            options.runLabel: id, KubernetesRenderOptions.managedByLabel: "tyger", options.labelDomain + "/kind": "run",
+        ]
+        return ConfigMap(
+            metadata: ObjectMeta(name: RunRecord.name(id), namespace: options.namespace, labels: labels),
+            data: [Key.spec: try Self.json(spec), Key.createdAt: KubernetesTime.string(from: createdAt)]
+        )
+    }
+
+    init(id: String, spec: ResolvedRunSpec, createdAt: Date) {
+        self.id = id
+        self.spec = spec
+        self.createdAt = createdAt
+    }
+
+    init(configMap: ConfigMap, id: String) throws(TygerError) {
+        let data = configMap.data ?? [:]
+        guard let specText = data[Key.spec], let created = KubernetesTime.date(from: data[Key.createdAt]) else {
+            throw TygerError(.storage, "the record of run \(id) (ConfigMap \(RunRecord.name(id))) is incomplete")
+        }
+        self.id = id
+        spec = try Self.decode(ResolvedRunSpec.self, specText, id: id)
+        createdAt = created
+        cancelRequested = data[Key.canceled] == "true"
+        final = try data[Key.final].map { text throws(TygerError) in try Self.decode(Run.self, text, id: id) }
+    }
+
+    static func json(_ value: some Encodable) throws(TygerError) -> String {
+        do {
+            return String(decoding: try JSONEncoder.tygerState.encode(value), as: UTF8.self)
+        } catch {
+            throw TygerError(.storage, "cannot encode a run record: \(error)", underlying: error)
+        }
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, _ text: String, id: String) throws(TygerError) -> T {
+        do {
+            return try JSONDecoder.tygerState.decode(type, from: Data(text.utf8))
+        } catch {
+            throw TygerError(.storage, "the record of run \(id) is unreadable: \(error)", underlying: error)
+        }
+    }
+}
