@@ -25,6 +25,9 @@ public final class KubernetesBackend: ClusterBackend {
         public var render = KubernetesRenderOptions()
         /// Where the backend reports what it does.
         public var logger = Logger(label: "TygerKit.KubernetesBackend", factory: { _ in SwiftLogNoOpLogHandler() })
+        /// How long a client following a run waits, once the run ended, for its pods to stop
+        /// before reporting the terminal status anyway.
+        public var stopTimeout: Duration = .seconds(120)
 
         /// The default configuration.
         public init() {}
@@ -160,10 +163,14 @@ public final class KubernetesBackend: ClusterBackend {
         objects.job = try await optional {
             try await client.get(.jobs, name: RunObjectNames(runID: id).job, namespace: namespace, as: Job.self)
         }
-        let pods = try await client.list(
-            .pods, namespace: namespace, labelSelector: options.labelSelector(runID: id), as: Pod.self)
-        objects.replacePods(pods.items, roleLabel: options.roleLabel)
+        objects.replacePods(try await pods(of: id), roleLabel: options.roleLabel)
         return objects
+    }
+
+    /// The run's pods that still exist: a finished Job keeps its pods until its TTL.
+    func pods(of id: String) async throws -> [Pod] {
+        try await client.list(.pods, namespace: namespace, labelSelector: options.labelSelector(runID: id), as: Pod.self)
+            .items
     }
 
     /// Reports the run now and after every change until it is terminal, from three watches
@@ -172,11 +179,15 @@ public final class KubernetesBackend: ClusterBackend {
     private func follow(_ id: String, report: @escaping @Sendable (Run) -> Void) async throws {
         let objects = try await snapshot(id)
         let initial = RunStatusDerivation.run(from: objects, backend: name)
-        report(initial)
         if initial.status.isTerminal {
-            if objects.record.final == nil { try await finish(initial) }
+            if objects.record.final == nil {
+                try await finish(initial)
+                try await waitUntilStopped(id)
+            }
+            report(initial)
             return
         }
+        report(initial)
         let state = RunState(objects: objects, backend: name, last: initial)
         let names = RunObjectNames(runID: id)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -221,8 +232,43 @@ public final class KubernetesBackend: ClusterBackend {
             try await group.next()
             group.cancelAll()
         }
-        let final = await state.last
-        if final.status.isTerminal { try await finish(final) }
+        guard await state.last.status.isTerminal else { return }
+        // The Job's status can arrive before the pod's: read the pods once more for the exit code.
+        var ended = await state.objects
+        ended.replacePods(try await pods(of: id), roleLabel: options.roleLabel)
+        let final = RunStatusDerivation.run(from: ended, backend: name)
+        // As on the local backend, a terminal status means nothing of the run is left running.
+        try await finish(final)
+        try await waitUntilStopped(id)
+        report(final)
+    }
+
+    /// Waits until none of the run's pods is still running or terminating, at most
+    /// ``Configuration/stopTimeout``; a pod that outstays it is the cluster's to remove.
+    private func waitUntilStopped(_ id: String) async throws {
+        let roleLabel = options.roleLabel
+        let follower = ResourceFollower<Pod>(
+            client: client, resource: .pods, namespace: namespace, labelSelector: options.labelSelector(runID: id))
+        let pods = PodSet()
+        let stopped = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await follower.run(from: nil) { change in
+                    await pods.apply(change, roleLabel: roleLabel)
+                    return await !pods.allStopped
+                }
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: self.configuration.stopTimeout)
+                return false
+            }
+            let first = try await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if !stopped {
+            configuration.logger.warning("run pods still stopping", metadata: ["run": "\(id)"])
+        }
     }
 
     /// Records the final status and removes the workers; both are idempotent, so several
@@ -264,7 +310,7 @@ public final class KubernetesBackend: ClusterBackend {
 
 /// The objects of a followed run and the last status reported, shared by its three watches.
 private actor RunState {
-    private var objects: RunObjects
+    private(set) var objects: RunObjects
     private let backend: String
     private(set) var last: Run
 
@@ -281,10 +327,34 @@ private actor RunState {
         guard !last.status.isTerminal else { return false }
         change(&objects)
         let run = RunStatusDerivation.run(from: objects, backend: backend)
-        if run != last {
-            last = run
-            report(run)
+        if objects.observedStartedAt == nil { objects.observedStartedAt = run.startedAt }
+        guard run != last else { return true }
+        last = run
+        // The terminal status is reported by the follower once the run's pods have stopped.
+        guard !run.status.isTerminal else { return false }
+        report(run)
+        return true
+    }
+}
+
+/// The pods of a run that is ending, to know when all of them have stopped.
+private actor PodSet {
+    private var objects: [String: Pod] = [:]
+
+    func apply(_ change: ResourceFollower<Pod>.Change, roleLabel: String) {
+        switch change {
+        case .snapshot(let pods):
+            objects = Dictionary(pods.compactMap { pod in pod.metadata.name.map { ($0, pod) } }) { _, last in last }
+        case .event(let event):
+            guard let pod = event.object, let name = pod.metadata.name else { return }
+            objects[name] = event.type == .deleted ? nil : pod
         }
-        return !run.status.isTerminal
+    }
+
+    /// Every remaining pod has finished (a completed Job keeps its pods for their logs).
+    var allStopped: Bool {
+        objects.values.allSatisfy { pod in
+            pod.metadata.deletionTimestamp == nil && (pod.status?.phase == "Succeeded" || pod.status?.phase == "Failed")
+        }
     }
 }

@@ -31,10 +31,9 @@ struct RunLogReader: Sendable {
 
     /// Every line written so far, ordered by the time the kubelet recorded it.
     private func collect(_ id: String) async throws -> [RunLogLine] {
-        let objects = try await backend.snapshot(id)
-        let replicas = objects.record.spec.spec.job.replicas
+        let replicas = try await backend.run(id: id).spec.spec.job.replicas
         var stamped: [(time: String, line: RunLogLine)] = []
-        for pod in Array(objects.workerPods.values) + Array(objects.jobPods.values) {
+        for pod in try await backend.pods(of: id) {
             guard let name = pod.metadata.name, let (container, source) = source(of: pod, jobReplicas: replicas),
                 hasStarted(container, in: pod)
             else { continue }
@@ -51,12 +50,11 @@ struct RunLogReader: Sendable {
     private func followLogs(_ id: String, _ continuation: AsyncThrowingStream<RunLogLine, any Error>.Continuation)
         async throws
     {
-        let replicas = try await backend.snapshot(id).record.spec.spec.job.replicas
+        let replicas = try await backend.run(id: id).spec.spec.job.replicas
         let followed = FollowedPods()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for try await _ in backend.updates(of: id) {
-                let objects = try await backend.snapshot(id)
-                for pod in Array(objects.workerPods.values) + Array(objects.jobPods.values) {
+                for pod in try await backend.pods(of: id) {
                     guard let name = pod.metadata.name, let (container, source) = source(of: pod, jobReplicas: replicas),
                         hasStarted(container, in: pod), await followed.insert(name)
                     else { continue }

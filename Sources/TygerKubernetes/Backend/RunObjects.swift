@@ -1,3 +1,4 @@
+import Foundation
 import TygerKit
 
 /// What the cluster holds about one run at a moment: its record and the objects executing it.
@@ -7,6 +8,9 @@ struct RunObjects: Sendable {
     var job: Job?
     var jobPods: [String: Pod] = [:]
     var workerPods: [String: Pod] = [:]
+    /// When a follower saw `main` start. Kubernetes deletes the pods of a Job that runs past
+    /// its deadline, so afterwards only this tells a running timeout from a pending one.
+    var observedStartedAt: Date?
 
     mutating func apply(_ event: WatchEvent<Pod>, roleLabel: String) {
         guard let pod = event.object, let name = pod.metadata.name else { return }

@@ -14,7 +14,9 @@ enum RunStatusDerivation {
             run.workers = WorkerProgress(ready: min(ready, worker.replicas), total: worker.replicas)
         }
         let mains = objects.jobPods.values.compactMap { container(RunRenderer.jobContainerName, of: $0) }
-        run.startedAt = mains.compactMap { KubernetesTime.date(from: $0.state?.running?.startedAt ?? $0.state?.terminated?.startedAt) }.min()
+        run.startedAt =
+            mains.compactMap { KubernetesTime.date(from: $0.state?.running?.startedAt ?? $0.state?.terminated?.startedAt) }
+            .min() ?? objects.observedStartedAt
 
         if record.cancelRequested {
             let stillRunning = objects.job != nil && objects.jobPods.values.contains { !isFinished($0) }
