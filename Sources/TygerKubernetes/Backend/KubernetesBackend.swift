@@ -168,7 +168,7 @@ public final class KubernetesBackend: ClusterBackend {
     }
 
     /// The run's pods that still exist: a finished Job keeps its pods until its TTL.
-    func pods(of id: String) async throws -> [Pod] {
+    public func pods(of id: String) async throws -> [Pod] {
         try await client.list(.pods, namespace: namespace, labelSelector: options.labelSelector(runID: id), as: Pod.self)
             .items
     }
