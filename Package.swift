@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(
             name: "TygerKubernetesTests",
             dependencies: [
-                "TygerKubernetes", "TygerKubernetesTesting", "TygerKitTesting", "TygerKit", "tyger-conformance",
+                "TygerKubernetes", "TygerKubernetesTesting", "TygerKitTesting", "TygerKit", "tyger-conformance", "TygerCLI",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

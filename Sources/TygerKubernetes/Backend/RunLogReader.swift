@@ -37,28 +37,57 @@ struct RunLogReader: Sendable {
             guard let name = pod.metadata.name, let (container, source) = source(of: pod, jobReplicas: replicas),
                 hasStarted(container, in: pod)
             else { continue }
-            for try await text in client.logs(pod: name, namespace: options.namespace, container: container, timestamps: true) {
-                let (time, body) = Self.splitTimestamp(text)
-                stamped.append((time, RunLogLine(source: source, text: body, timestamp: KubernetesTime.date(from: time) ?? Date())))
+            try await Self.ignoringVanishedPods {
+                for try await text in client.logs(
+                    pod: name, namespace: options.namespace, container: container, timestamps: true)
+                {
+                    let (time, body) = Self.splitTimestamp(text)
+                    stamped.append(
+                        (time, RunLogLine(source: source, text: body, timestamp: KubernetesTime.date(from: time) ?? Date())))
+                }
             }
         }
         // RFC 3339 timestamps in UTC sort as text; the sort is stable, so one pod's lines keep their order.
         return stamped.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element.line)
     }
 
-    /// Follows every pod's log from the moment its container starts, until the run is terminal.
+    /// Follows every pod's log from the moment its container starts, until the run is terminal
+    /// and every followed log has ended. Pods are seen through a watch, so none is missed.
     private func followLogs(_ id: String, _ continuation: AsyncThrowingStream<RunLogLine, any Error>.Continuation)
         async throws
     {
         let replicas = try await backend.run(id: id).spec.spec.job.replicas
-        let followed = FollowedPods()
+        let (pods, podStream) = AsyncStream<Pod>.makeStream()
+        let follower = ResourceFollower<Pod>(
+            client: client, resource: .pods, namespace: options.namespace, labelSelector: options.labelSelector(runID: id))
+        let watcher = Task {
+            try? await follower.run(from: nil) { change in
+                switch change {
+                case .snapshot(let current): current.forEach { podStream.yield($0) }
+                case .event(let event) where event.type != .deleted: event.object.map { podStream.yield($0) }
+                case .event: break
+                }
+                return !Task.isCancelled
+            }
+        }
+        let ender = Task { [backend] in
+            // New pods stop mattering once the run is over; their logs then drain by themselves.
+            _ = try? await backend.waitUntilTerminal(id)
+            watcher.cancel()
+            podStream.finish()
+        }
+        defer {
+            watcher.cancel()
+            ender.cancel()
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for try await _ in backend.updates(of: id) {
-                for pod in try await backend.pods(of: id) {
-                    guard let name = pod.metadata.name, let (container, source) = source(of: pod, jobReplicas: replicas),
-                        hasStarted(container, in: pod), await followed.insert(name)
-                    else { continue }
-                    group.addTask {
+            var followed: Set<String> = []
+            for await pod in pods {
+                guard let name = pod.metadata.name, let (container, source) = source(of: pod, jobReplicas: replicas),
+                    hasStarted(container, in: pod), followed.insert(name).inserted
+                else { continue }
+                group.addTask {
+                    try await Self.ignoringVanishedPods {
                         for try await text in client.logs(
                             pod: name, namespace: options.namespace, container: container, follow: true)
                         {
@@ -68,6 +97,15 @@ struct RunLogReader: Sendable {
                 }
             }
             try await group.waitForAll()
+        }
+    }
+
+    /// A pod removed while its log is read (a worker of a finished run) just ends that log.
+    private static func ignoringVanishedPods(_ read: () async throws -> Void) async throws {
+        do {
+            try await read()
+        } catch where KubernetesAPIError.from(error).map({ $0.isNotFound || $0.statusCode == 400 }) == true {
+            return
         }
     }
 
@@ -101,11 +139,4 @@ struct RunLogReader: Sendable {
         guard let space = text.firstIndex(of: " ") else { return ("", text) }
         return (String(text[..<space]), String(text[text.index(after: space)...]))
     }
-}
-
-/// The pods whose logs are already being followed.
-private actor FollowedPods {
-    private var names: Set<String> = []
-
-    func insert(_ name: String) -> Bool { names.insert(name).inserted }
 }

@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+import TygerKubernetesTesting
+
+/// `tyger --backend kubernetes` end to end, against the test API server through a kubeconfig.
+@Suite struct KubernetesCommandLineTests {
+    private static func tyger() throws -> URL {
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for candidate in [directory, directory.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent("tyger")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "tyger"])
+    }
+
+    /// Runs `tyger` on a thread of its own, so waiting for it never blocks the cooperative pool.
+    private func tyger(_ arguments: [String], kubeconfig: String) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let executable = try Self.tyger()
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                let process = Process()
+                process.executableURL = executable
+                process.arguments = arguments
+                process.environment = ProcessInfo.processInfo.environment.merging(
+                    ["KUBECONFIG": kubeconfig, "TYGER_BACKEND": "kubernetes", "KUBERNETES_SERVICE_HOST": ""]) { $1 }
+                let output = Pipe()
+                let errors = Pipe()
+                process.standardOutput = output
+                process.standardError = errors
+                do {
+                    try process.run()
+                    let errorData = Thread.detachedRead(errors.fileHandleForReading)
+                    let out = output.fileHandleForReading.readDataToEndOfFile()
+                    process.waitUntilExit()
+                    continuation.resume(returning: (
+                        process.terminationStatus, String(decoding: out, as: UTF8.self),
+                        String(decoding: errorData.value, as: UTF8.self)
+                    ))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }.start()
+        }
+    }
+
+    @Test func execRenderAndShowOnACluster() async throws {
+        try await withKubernetesTestServer { server in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tyger-k8s-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let kubeconfig = directory.appendingPathComponent("kubeconfig").path
+            try Data(server.kubeconfig(namespace: "tyger").utf8).write(to: URL(fileURLWithPath: kubeconfig))
+            let runFile = directory.appendingPathComponent("run.yaml").path
+            try Data(
+                """
+                job:
+                  codespec:
+                    image: tyger-conformance:test
+                    command: [tyger-conformance, job-discovery, rpc, --expect-replicas, "3"]
+                worker:
+                  codespec:
+                    image: tyger-conformance:test
+                    command: [tyger-conformance, worker]
+                    endpoints: {rpc: 9002}
+                  replicas: 3
+                """.utf8
+            ).write(to: URL(fileURLWithPath: runFile))
+
+            let exec = try await tyger(["run", "exec", "-f", runFile], kubeconfig: kubeconfig)
+            #expect(exec.status == 0, "STDERR: \(exec.stderr)")
+            #expect(exec.stdout.contains("\"indexes\":[0,1,2]"), "\(exec.stdout)")
+            #expect(exec.stderr.contains("run 1: Succeeded"), "\(exec.stderr)")
+            #expect(exec.stdout.contains("[worker-2] worker 2 listening"), "\(exec.stdout)")
+
+            let shown = try await tyger(["run", "show", "1", "-o", "json"], kubeconfig: kubeconfig)
+            #expect(shown.stdout.contains("\"status\" : \"Succeeded\""), "\(shown.stdout)\(shown.stderr)")
+
+            _ = try await tyger(
+                ["codespec", "create", "shared", "--image", "x", "--command", "--", "run-me"], kubeconfig: kubeconfig)
+            let listed = try await tyger(["codespec", "list"], kubeconfig: kubeconfig)
+            #expect(listed.stdout.contains("name: shared"), "\(listed.stdout)\(listed.stderr)")
+
+            let rendered = try await tyger(["run", "render", "-f", runFile, "--run-id", "42"], kubeconfig: kubeconfig)
+            #expect(rendered.stdout.contains("run-42-worker-0.run-42-worker.tyger.svc.cluster.local:9002"))
+        }
+    }
+}
+
+extension Thread {
+    /// Reads a handle to its end on a thread of its own, so two pipes can be drained at once.
+    static func detachedRead(_ handle: FileHandle) -> ReadResult {
+        let result = ReadResult()
+        let thread = Thread { result.finish(handle.readDataToEndOfFile()) }
+        thread.start()
+        return result
+    }
+
+    final class ReadResult: @unchecked Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        private var data = Data()
+
+        func finish(_ data: Data) {
+            self.data = data
+            done.signal()
+        }
+
+        /// Blocks until the read is complete; only called from a thread of our own.
+        var value: Data {
+            done.wait()
+            return data
+        }
+    }
+}
