@@ -85,6 +85,13 @@ let package = Package(
             path: "Examples/PrimeCount/Job"
         ),
         .executableTarget(
+            name: "tyger-benchmarks",
+            dependencies: [
+                "TygerKit", "TygerWorkerDiscovery", "TygerKubernetes", "TygerKubernetesTesting", "tyger-conformance",
+            ],
+            path: "Benchmarks/TygerBenchmarks"
+        ),
+        .executableTarget(
             name: "tyger-store-stress",
             dependencies: ["TygerKit"],
             path: "Tests/StoreStress"

@@ -14,7 +14,8 @@ import Synchronization
 ///   name=port ...`, and stops with exit 0 on SIGTERM. `--fail-first-start` makes the first
 ///   start in each pod exit 1 (the marker lives as long as the pod, like an `emptyDir`).
 /// - `job-discovery <endpoint> [--expect-replicas N]`: parses `TYGER_WORKER_NODES` and
-///   `TYGER_<ENDPOINT>_WORKER_ENDPOINT_ADDRESSES`, "connects" to every address through
+///   `TYGER_<ENDPOINT>_WORKER_ENDPOINT_ADDRESSES` (or the files their `_FILE` variables name,
+///   read from the container's ConfigMap volume mounts), "connects" to every address through
 ///   cluster DNS, and checks that address *i* is served by worker *i*, that node *i* is the
 ///   host of address *i*, and that the worker pod declares the port as a `containerPort`.
 ///   Prints the real program's JSON summary and exits 0, or explains and exits 1.
@@ -322,14 +323,18 @@ private struct Program {
         }
         let nodesVariable = "TYGER_WORKER_NODES"
         let addressesVariable = "TYGER_\(name.uppercased())_WORKER_ENDPOINT_ADDRESSES"
-        guard let nodesText = container.environment[nodesVariable] else {
-            return fail("job-discovery: \(nodesVariable) is not set")
+        let nodesText: String
+        switch Self.list(nodesVariable, in: container) {
+        case .failure(let message): return fail("job-discovery: \(message)")
+        case .success(let text): nodesText = text
         }
         guard let nodes = Self.stringArray(nodesText) else {
             return fail("job-discovery: \(nodesVariable) is not a JSON array of strings: \(nodesText)")
         }
-        guard let addressesText = container.environment[addressesVariable] else {
-            return fail("job-discovery: \(addressesVariable) is not set")
+        let addressesText: String
+        switch Self.list(addressesVariable, in: container) {
+        case .failure(let message): return fail("job-discovery: \(message)")
+        case .success(let text): addressesText = text
         }
         guard let addresses = Self.stringArray(addressesText) else {
             return fail("job-discovery: \(addressesVariable) is not a JSON array of strings: \(addressesText)")
@@ -390,6 +395,43 @@ private struct Program {
         ]
         container.log("{" + summary.joined(separator: ",") + "}")
         return .exited(0)
+    }
+
+    struct ListError: Error { var message: String }
+
+    /// The list in `variable`, or else in the file named by `variable_FILE`, as the real program
+    /// reads it through `TygerWorkerDiscovery`. Files are read from the container's ConfigMap
+    /// volume mounts: a path under a mount is the key of the mounted ConfigMap.
+    static func list(_ variable: String, in container: SimulatedContainer) -> Result<String, ListError> {
+        if let inline = container.environment[variable] { return .success(inline) }
+        guard let path = container.environment[variable + "_FILE"] else {
+            return .failure(ListError(message: "\(variable) is not set (nor \(variable)_FILE)"))
+        }
+        guard let text = readMountedFile(path, in: container) else {
+            return .failure(ListError(message: "open \(path) (named by \(variable)_FILE): no such file or directory"))
+        }
+        return .success(text)
+    }
+
+    /// A file of a ConfigMap volume as the kubelet would project it, or `nil` when none holds it.
+    static func readMountedFile(_ path: String, in container: SimulatedContainer) -> String? {
+        let volumes = container.pod[path: ["spec", "volumes"]]?.arrayValue ?? []
+        for mount in container.spec["volumeMounts"]?.arrayValue ?? [] {
+            guard let mountPath = mount["mountPath"]?.stringValue, let volumeName = mount["name"]?.stringValue else {
+                continue
+            }
+            let directory = mountPath.hasSuffix("/") ? mountPath : mountPath + "/"
+            guard path.hasPrefix(directory) else { continue }
+            let key = String(path.dropFirst(directory.count))
+            guard !key.contains("/"),
+                let volume = volumes.first(where: { $0["name"]?.stringValue == volumeName }),
+                let mapName = volume[path: ["configMap", "name"]]?.stringValue,
+                let map = container.cluster.object("configmaps", namespace: container.pod.namespace, name: mapName),
+                let text = map[path: ["data", key]]?.stringValue
+            else { continue }
+            return text
+        }
+        return nil
     }
 
     static func stringArray(_ text: String) -> [String]? {

@@ -174,3 +174,35 @@ func withKubernetesBackend<Result: Sendable>(
         }
     }
 }
+
+/// Discovery lists too long for one environment string reach the job as files from ConfigMaps.
+@Suite struct KubernetesDiscoveryFileTests {
+    @Test func listsBeyondTheInlineLimitArriveAsFiles() async throws {
+        try await withKubernetesTestServer { server in
+            var configuration = KubernetesBackend.Configuration()
+            configuration.render.discoveryInlineLimit = 8
+            configuration.stopTimeout = .seconds(20)
+            let kubernetes = KubernetesConfiguration(server: server.baseURL, namespace: "tyger")
+            try await KubernetesBackend.withBackend(kubernetes: kubernetes, configuration: configuration) { backend in
+                let client = TygerClient(store: InMemoryCodespecStore(), backend: backend)
+                let spec = RunSpec(
+                    job: JobTarget(
+                        codespec: .inline(
+                            Codespec(
+                                image: "c", command: ["tyger-conformance"],
+                                args: ["job-discovery", "rpc", "--expect-replicas", "3"]))),
+                    worker: WorkerSpec(
+                        codespec: .inline(
+                            Codespec(
+                                kind: .worker, image: "c", command: ["tyger-conformance"], args: ["worker"],
+                                endpoints: [Endpoint(name: "rpc", port: 9002)])),
+                        replicas: 3))
+                let created = try await client.createRun(spec)
+                let final = try await client.waitUntilTerminal(created.id)
+                #expect(final.status == .succeeded, "\(final.statusReason ?? "")")
+                let names = server.objects("configmaps", namespace: "tyger").compactMap { $0["metadata"]?["name"]?.stringValue }
+                #expect(names.contains("run-\(created.id)-discovery-0"), "\(names)")
+            }
+        }
+    }
+}

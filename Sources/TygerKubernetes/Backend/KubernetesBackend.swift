@@ -86,6 +86,10 @@ public final class KubernetesBackend: ClusterBackend {
                 throw TygerError(.backend, "the API server returned Job \(RunObjectNames(runID: id).job) without a uid")
             }
             let owned = rendered.withOwner(jobUID: uid)
+            // Lists too long for the environment; the job's pod waits for them like for its workers.
+            for configMap in owned.discoveryConfigMaps {
+                _ = try await client.create(.configMaps, object: configMap, namespace: namespace)
+            }
             if let service = owned.workerService {
                 _ = try await client.create(.services, object: service, namespace: namespace)
             }

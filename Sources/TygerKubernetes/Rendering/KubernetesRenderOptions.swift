@@ -1,3 +1,5 @@
+public import TygerKit
+
 /// Cluster-specific choices for ``RunRenderer``: where the objects go and how node pools,
 /// labels and the worker wait are expressed.
 ///
@@ -26,5 +28,9 @@ public struct KubernetesRenderOptions: Sendable, Hashable {
     public var labelDomain: String = "tyger.dev"
 
     /// Creates the default options.
+    /// The longest discovery list passed in an environment variable; longer lists go to
+    /// ConfigMaps mounted as files. A knob for tests only.
+    package var discoveryInlineLimit: Int = DiscoveryVariables.inlineLimit
+
     public init() {}
 }

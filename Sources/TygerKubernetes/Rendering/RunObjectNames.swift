@@ -23,6 +23,11 @@ public struct RunObjectNames: Sendable, Hashable {
     /// `run-<id>-worker`: the worker StatefulSet and its headless Service.
     public var worker: String { "\(base)-worker" }
 
+    /// `run-<id>-discovery-<list>`: the ConfigMap holding discovery list `list` (0 for the
+    /// worker nodes, then one per endpoint in declaration order) when the lists are too long
+    /// for the environment.
+    public func discoveryConfigMap(_ list: Int) -> String { "\(base)-discovery-\(list)" }
+
     /// `run-<id>-worker-<replica>`: a worker pod's name and hostname.
     public func workerPod(_ replica: Int) -> String { "\(worker)-\(replica)" }
 

@@ -15,7 +15,10 @@ public import TygerKit
 ///   gets `TYGER_RUN_ID`, and in a distributed run `TYGER_WORKER_NODES` and one
 ///   `TYGER_<NAME>_WORKER_ENDPOINT_ADDRESSES` per endpoint, as ``DiscoveryVariables/job(hosts:ports:)``
 ///   writes them for every backend; then an init container `wait-for-workers` holds it until
-///   every worker endpoint accepts TCP connections.
+///   every worker endpoint accepts TCP connections. When those lists are too long for the
+///   environment (``DiscoveryVariables/jobDiscovery(hosts:ports:inlineLimit:)``), each is a
+///   ConfigMap `run-42-discovery-<n>` mounted at `/etc/tyger/discovery/<n>/` and named by the
+///   `_FILE` variables instead.
 /// - **Service `run-42-worker`**: headless, `publishNotReadyAddresses`, one port per
 ///   endpoint, so that `run-42-worker-<i>.run-42-worker.tyger.svc.cluster.local` resolves.
 /// - **StatefulSet `run-42-worker`**: `replicas` worker pods started in parallel, container
@@ -64,11 +67,56 @@ public enum RunRenderer {
             return RenderedRun(job: job(names: names, run: run, options: options, workers: nil))
         }
         let workers = Workers(names: names, target: workerTarget, codespec: workerCodespec, options: options)
+        let ports = workers.codespec.endpoints.map { endpoint in
+            (endpoint: endpoint, ports: Array(repeating: endpoint.port, count: workers.hosts.count))
+        }
+        let discovery = DiscoveryVariables.jobDiscovery(
+            hosts: workers.hosts, ports: ports, inlineLimit: options.discoveryInlineLimit)
+        let configMaps = try discoveryConfigMaps(discovery.files, names: names, options: options)
+        let jobObject = job(names: names, run: run, options: options, workers: workers, discovery: discovery)
         return RenderedRun(
-            job: job(names: names, run: run, options: options, workers: workers),
+            job: jobObject,
             workerService: service(names: names, workers: workers, options: options),
-            workerStatefulSet: statefulSet(names: names, workers: workers, options: options)
+            workerStatefulSet: statefulSet(names: names, workers: workers, options: options),
+            discoveryConfigMaps: configMaps
         )
+    }
+
+    // MARK: - Discovery files
+
+    /// Where the job container finds the discovery lists that are too long for its environment:
+    /// list `n` (0 for the worker nodes, then one per endpoint) is the file named after its
+    /// variable in `/etc/tyger/discovery/<n>/`, such as `/etc/tyger/discovery/0/TYGER_WORKER_NODES`.
+    public static let discoveryMountRoot = "/etc/tyger/discovery"
+    /// The most a ConfigMap may hold: the API server rejects data over 1 MiB in total.
+    public static let configMapDataLimit = 1024 * 1024
+
+    static func discoveryVolumeName(_ index: Int) -> String { "tyger-discovery-\(index)" }
+    static func discoveryMountPath(_ index: Int) -> String { "\(discoveryMountRoot)/\(index)" }
+
+    /// One ConfigMap per list, so that nodes and addresses of 10,000 workers (about 600 KB
+    /// each) never share the 1 MiB a ConfigMap may hold.
+    static func discoveryConfigMaps(
+        _ files: [DiscoveryVariables.ListFile], names: RunObjectNames, options: KubernetesRenderOptions
+    ) throws(TygerError) -> [ConfigMap] {
+        var configMaps: [ConfigMap] = []
+        for (index, file) in files.enumerated() {
+            let size = file.fileName.utf8.count + file.contents.utf8.count
+            guard size <= configMapDataLimit else {
+                throw TygerError(
+                    .invalidSpec,
+                    "the run has too many workers for Kubernetes: the list in \(file.variable) takes \(size) bytes, and "
+                        + "a ConfigMap holds at most \(configMapDataLimit)",
+                    location: SpecLocation(keyPath: "worker.replicas"))
+            }
+            configMaps.append(
+                ConfigMap(
+                    metadata: ObjectMeta(
+                        name: names.discoveryConfigMap(index), namespace: options.namespace,
+                        labels: options.labels(runID: names.runID, role: .job)),
+                    data: [file.fileName: file.contents]))
+        }
+        return configMaps
     }
 
     // MARK: - Objects
@@ -109,17 +157,19 @@ public enum RunRenderer {
         var servicePortName: String { containerPortName ?? "port-\(port)" }
     }
 
-    static func job(names: RunObjectNames, run: ResolvedRunSpec, options: KubernetesRenderOptions, workers: Workers?)
-        -> Job
-    {
+    static func job(
+        names: RunObjectNames, run: ResolvedRunSpec, options: KubernetesRenderOptions, workers: Workers?,
+        discovery jobDiscovery: DiscoveryVariables.JobDiscovery? = nil
+    ) -> Job {
         let replicas = run.spec.job.replicas
         var discovery: [(name: String, value: String)] = []
         var initContainers: [Container]?
-        if let workers {
-            let ports = workers.codespec.endpoints.map { endpoint in
-                (endpoint: endpoint, ports: Array(repeating: endpoint.port, count: workers.hosts.count))
-            }
-            discovery = DiscoveryVariables.job(hosts: workers.hosts, ports: ports)
+        if let workers, let jobDiscovery {
+            let paths = Dictionary(
+                uniqueKeysWithValues: jobDiscovery.files.enumerated().map { index, file in
+                    (file.variable, "\(discoveryMountPath(index))/\(file.fileName)")
+                })
+            discovery = jobDiscovery.variables { paths[$0.variable] ?? "" }
             initContainers = [
                 WorkerWait.container(
                     image: options.waitImage,
@@ -137,6 +187,19 @@ public enum RunRenderer {
             container: container(named: jobContainerName, codespec: run.jobCodespec, injected: injected),
             codespec: run.jobCodespec, nodePool: run.spec.job.nodePool, options: options)
         pod.initContainers = initContainers
+        if let files = jobDiscovery?.files, !files.isEmpty {
+            let volumes = files.indices.map { index in
+                Volume(
+                    name: discoveryVolumeName(index),
+                    configMap: Volume.ConfigMapSource(name: names.discoveryConfigMap(index)))
+            }
+            pod.volumes = (pod.volumes ?? []) + volumes
+            pod.containers[0].volumeMounts =
+                (pod.containers[0].volumeMounts ?? [])
+                + files.indices.map { index in
+                    VolumeMount(name: discoveryVolumeName(index), mountPath: discoveryMountPath(index), readOnly: true)
+                }
+        }
         pod.restartPolicy = "Never"
         let labels = options.labels(runID: names.runID, role: .job)
         return Job(

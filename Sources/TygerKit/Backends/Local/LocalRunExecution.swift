@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Carries out one run on this machine: starts workers, waits until every endpoint of every
 /// replica accepts connections, starts the job, restarts workers that exit, enforces the
@@ -113,7 +114,16 @@ actor LocalRunExecution {
             }
             run.workers = WorkerProgress(ready: 0, total: worker.replicas)
         }
-        try records.write(run)
+        do {
+            try records.write(run)
+        } catch {
+            // The run never starts: give back its ports and its log file now, not when the
+            // execution happens to be released.
+            PortAllocator.release(workers.flatMap(\.ports))
+            try? logFile?.close()
+            logFile = nil
+            throw error
+        }
         startTimers()
         if workers.isEmpty {
             startJob()
@@ -257,7 +267,20 @@ actor LocalRunExecution {
             let ports = codespec.endpoints.enumerated().map { offset, endpoint in
                 (endpoint: endpoint, ports: workers.map { $0.ports[offset] })
             }
-            variables = DiscoveryVariables.job(hosts: hosts, ports: ports)
+            let discovery = DiscoveryVariables.jobDiscovery(
+                hosts: hosts, ports: ports, inlineLimit: LocalDiscoveryTuning.inlineLimit(for: configuration.directory))
+            var paths: [String: String] = [:]
+            if !discovery.files.isEmpty {
+                do {
+                    paths = try records.writeDiscoveryFiles(id, discovery.files)
+                } catch {
+                    beginFinishing(.failed, reason: "The job could not start: \(error)")
+                    return
+                }
+                let folder = records.discoveryFolder(id).path
+                log(.system, "the worker lists are too long for the environment; they are in \(folder)")
+            }
+            variables = discovery.variables { paths[$0.variable] ?? "" }
         }
         for replica in 0..<replicas {
             let process: LocalProcess
@@ -394,5 +417,21 @@ actor LocalRunExecution {
         let line = RunLogLine(source: source, text: text)
         logFile?.write(Data(LogFileFormat.format(line).utf8))
         for subscriber in logSubscribers.values { subscriber.yield(line) }
+    }
+}
+
+/// Test knob: the longest discovery list the local backend passes inline, per state directory,
+/// so tests can exercise the file path with a few workers instead of thousands of processes.
+package enum LocalDiscoveryTuning {
+    private static let overrides = Mutex<[String: Int]>([:])
+
+    /// Sets (or with `nil`, removes) the inline limit for runs kept in the state directory at `path`.
+    package static func setInlineLimit(_ limit: Int?, forDirectory path: String) {
+        let key = URL(fileURLWithPath: path).standardizedFileURL.path
+        overrides.withLock { $0[key] = limit }
+    }
+
+    static func inlineLimit(for directory: URL) -> Int {
+        overrides.withLock { $0[directory.standardizedFileURL.path] } ?? DiscoveryVariables.inlineLimit
     }
 }

@@ -10,7 +10,9 @@ import Darwin
 
 /// The local backend's durable state: one folder per run under `<directory>/runs/<id>/`
 /// holding `run.json` (the record), `logs` (merged log lines), `host` (which process
-/// executes the run) and, when another process asks for it, `cancel`.
+/// executes the run), when another process asks for it, `cancel`, and for a run with more
+/// workers than the environment can list, `discovery/<VARIABLE>` files holding the lists
+/// (see ``DiscoveryVariables``).
 ///
 /// The files let `tyger run show`, `logs` and `cancel` work from any process, while only the
 /// hosting process changes a run's record.
@@ -23,6 +25,8 @@ struct LocalRunRecords: Sendable {
 
     func folder(_ id: String) -> URL { runsDirectory.appendingPathComponent(id, isDirectory: true) }
     func logFile(_ id: String) -> URL { folder(id).appendingPathComponent("logs") }
+    /// Where the discovery lists too long for the environment are written.
+    func discoveryFolder(_ id: String) -> URL { folder(id).appendingPathComponent("discovery", isDirectory: true) }
     private func recordFile(_ id: String) -> URL { folder(id).appendingPathComponent("run.json") }
     private func hostFile(_ id: String) -> URL { folder(id).appendingPathComponent("host") }
     private func cancelFile(_ id: String) -> URL { folder(id).appendingPathComponent("cancel") }
@@ -53,6 +57,27 @@ struct LocalRunRecords: Sendable {
         } catch {
             throw TygerError(.storage, "cannot write the record of run \(run.id): \(error)", underlying: error)
         }
+    }
+
+    /// Writes each list into ``discoveryFolder(_:)`` and returns the files' absolute paths, by
+    /// variable. Each file is written atomically, so a job never reads half a list.
+    func writeDiscoveryFiles(_ id: String, _ files: [DiscoveryVariables.ListFile]) throws(TygerError)
+        -> [String: String]
+    {
+        let folder = discoveryFolder(id).standardizedFileURL
+        var paths: [String: String] = [:]
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for file in files {
+                let url = folder.appendingPathComponent(file.fileName, isDirectory: false)
+                try Data(file.contents.utf8).write(to: url, options: .atomic)
+                paths[file.variable] = url.path
+            }
+        } catch {
+            throw TygerError(
+                .storage, "cannot write the worker lists of run \(id) to \(folder.path): \(error)", underlying: error)
+        }
+        return paths
     }
 
     func read(_ id: String) throws(TygerError) -> Run {
