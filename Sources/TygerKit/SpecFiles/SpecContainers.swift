@@ -5,13 +5,23 @@ struct SpecKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let entries: [(name: String, keyNode: Node, value: Node)]
     let codingPath: [any CodingKey]
     let budget: DecodingBudget
+    /// Where each name first appears in `entries`, so that decoding a mapping of n entries
+    /// (a `[String: String]` looks up every key) costs O(n), not O(n²).
+    private let positions: [String: Int]
+
+    init(entries: [(name: String, keyNode: Node, value: Node)], codingPath: [any CodingKey], budget: DecodingBudget) {
+        self.entries = entries
+        self.codingPath = codingPath
+        self.budget = budget
+        positions = Dictionary(entries.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
 
     var allKeys: [Key] { entries.compactMap { Key(stringValue: $0.name) } }
 
     func contains(_ key: Key) -> Bool { value(for: key) != nil }
 
     private func value(for key: Key) -> Node? {
-        entries.first { $0.name == key.stringValue }?.value
+        positions[key.stringValue].map { entries[$0].value }
     }
 
     private func require(_ key: Key) throws -> Node {
@@ -230,8 +240,9 @@ extension Character {
 /// The message for a field a model does not have, with a suggestion when one is close.
 enum UnknownField {
     static func message(_ name: String, allowed: [String]) -> String {
-        var message = "unknown field '\(name)'; allowed: \(allowed.joined(separator: ", "))"
-        if let suggestion = closest(to: name, in: allowed) {
+        var message = "unknown field \(quoted(name)); allowed: \(allowed.joined(separator: ", "))"
+        // Only short names get a suggestion: the edit distance costs their length times each candidate's.
+        if name.utf8.count <= 64, let suggestion = closest(to: name, in: allowed) {
             message += " (did you mean '\(suggestion)'?)"
         }
         return message

@@ -12,13 +12,24 @@ struct SpecDocument {
 
     init(text: String, file: String?) throws(TygerError) {
         self.file = file
+        // Bounds first, in one cheap pass each, before the recursive YAML composer runs.
+        let size = text.utf8.count
+        guard size <= SpecFile.maximumSize else {
+            throw TygerError(
+                .invalidSpec,
+                "the document is \(size) bytes, larger than \(SpecFile.maximumSize / 1024 / 1024) MiB; "
+                    + "allowed: spec documents up to \(SpecFile.maximumSize) bytes",
+                location: SpecLocation(file: file, line: 1, column: 1, keyPath: "")
+            )
+        }
+        try SpecScan.check(text, file: file)
         // libyaml counts a byte-order mark as a column, which editors do not show.
         let text = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
         let composed: Node?
         do {
             composed = try Yams.compose(yaml: text)
         } catch {
-            throw SpecDocument.syntaxError(error, file: file)
+            throw SpecDocument.syntaxError(error, file: file, text: text)
         }
         guard let composed else {
             throw TygerError(
@@ -96,7 +107,7 @@ struct SpecDocument {
         }
     }
 
-    private static func syntaxError(_ error: any Error, file: String?) -> TygerError {
+    private static func syntaxError(_ error: any Error, file: String?, text: String) -> TygerError {
         guard let yamlError = error as? YamlError else {
             return TygerError(.invalidSpec, "the document is not valid YAML: \(error)", underlying: error)
         }
@@ -115,11 +126,18 @@ struct SpecDocument {
             let detail = context.map { " (\($0.text), which starts at line \($0.mark.line), column \($0.mark.column))" } ?? ""
             return located("invalid YAML: \(problem)\(detail)\(hint(for: problem))", mark)
         case .duplicatedKeysInMapping(let duplicates, let context):
-            let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            var names = duplicates.prefix(5).map { quoted($0, limit: 60) }.joined(separator: ", ")
+            if duplicates.count > 5 { names += " and \(duplicates.count - 5) more" }
             return located("duplicate field \(names) in one mapping; each field may appear once", context.mark)
         case .reader(let problem, let offset, let value, _):
             let at = offset.map { " at byte \($0)" } ?? ""
-            return located("the document cannot be read as text: \(problem)\(at) (value \(value))", nil)
+            let line = offset.map { offset in text.utf8.prefix(offset).reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) } }
+            return TygerError(
+                .invalidSpec,
+                "the document cannot be read as text: \(problem)\(at) (value \(value)); allowed: printable UTF-8 text, tabs and line breaks",
+                location: SpecLocation(file: file, line: line, keyPath: ""),
+                underlying: yamlError
+            )
         case .dataCouldNotBeDecoded:
             return located("the document is not UTF-8 or UTF-16 text", nil)
         default:
@@ -128,6 +146,12 @@ struct SpecDocument {
     }
 
     private static func hint(for problem: String) -> String {
-        problem.contains("cannot start any token") ? " (YAML does not allow tabs for indentation; use spaces)" : ""
+        if problem.contains("cannot start any token") || problem.contains("tab character") {
+            return " (YAML does not allow tabs for indentation; use spaces)"
+        }
+        if problem.contains("could not find expected ':'") {
+            return " (an implicit key is at most 1024 characters on one line; is a ':' missing?)"
+        }
+        return ""
     }
 }

@@ -8,6 +8,16 @@ import Yams
 /// what is allowed. Decoding stops at the first structural problem (syntax, unknown field,
 /// wrong type); validation then reports every broken rule at once, in ``TygerError/related``.
 ///
+/// Hostile input is bounded before the YAML parser runs, so that no document costs more than
+/// a few tens of megabytes or a fraction of a second:
+/// - a document (text or file) may be at most ``maximumSize`` bytes;
+/// - mappings, lists and flow collections may nest at most 256 levels deep;
+/// - aliases (`*name`) are rejected, since spec files write every value out and an alias is
+///   what makes a "billion laughs" document expand; anchors (`&name`) alone are accepted and
+///   ignored, so merge keys (`<<: *base`) are rejected too. Decoding also stops after
+///   visiting a million values.
+/// Each rejection is a ``TygerError`` with code ``TygerError/Code/invalidSpec`` and a location.
+///
 /// ```swift
 /// let run = try SpecFile.decodeRun(contentsOf: URL(filePath: "run.yaml"))
 /// let yaml = try SpecFile.encode(run)
@@ -81,6 +91,13 @@ public enum SpecFile {
     /// Decodes bytes as UTF-8, rejecting invalid sequences instead of replacing them, so that
     /// what is decoded is exactly what the file says.
     static func text(of data: Data, file: String?) throws(TygerError) -> String {
+        if data.starts(with: [0xFF, 0xFE]) || data.starts(with: [0xFE, 0xFF]) {
+            throw TygerError(
+                .invalidSpec,
+                "the file starts with a UTF-16 byte-order mark; allowed: UTF-8 text (save the file as UTF-8)",
+                location: SpecLocation(file: file, line: 1, column: 1, keyPath: "")
+            )
+        }
         if let text = String(validating: data, as: UTF8.self) { return text }
         let offset = firstInvalidUTF8Offset(data)
         let line = data.prefix(offset).reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }

@@ -19,6 +19,7 @@ struct SpecNodeDecoder: Decoder {
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        try checkTag(of: node, codingPath: codingPath)
         guard case .mapping(let mapping) = node else {
             throw mismatch(Key.self, expected: "a mapping of fields")
         }
@@ -26,6 +27,18 @@ struct SpecNodeDecoder: Decoder {
         var entries: [(name: String, keyNode: Node, value: Node)] = []
         entries.reserveCapacity(mapping.count)
         for (keyNode, value) in mapping {
+            if case .scalar(let scalar) = keyNode {
+                let keyPath = codingPath + [StringCodingKey(scalar.string)]
+                if scalar.string == "<<", scalar.style == .plain {
+                    throw DecodingError.dataCorrupted(
+                        .init(
+                            codingPath: keyPath,
+                            debugDescription: "merge keys ('<<') are not allowed in spec files; write the fields out in full"
+                        )
+                    )
+                }
+                try checkTag(of: keyNode, codingPath: keyPath)
+            }
             guard case .scalar(let scalar) = keyNode else {
                 throw DecodingError.dataCorrupted(
                     .init(codingPath: codingPath, debugDescription: "a field name must be plain text, found \(describe(keyNode))")
@@ -47,6 +60,7 @@ struct SpecNodeDecoder: Decoder {
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        try checkTag(of: node, codingPath: codingPath)
         guard case .sequence(let sequence) = node else {
             throw mismatch([Any].self, expected: "a list")
         }
@@ -55,7 +69,8 @@ struct SpecNodeDecoder: Decoder {
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer {
-        SpecSingleValueContainer(node: node, codingPath: codingPath, budget: budget)
+        try checkTag(of: node, codingPath: codingPath)
+        return SpecSingleValueContainer(node: node, codingPath: codingPath, budget: budget)
     }
 
     private func mismatch(_ type: Any.Type, expected: String) -> DecodingError {
@@ -70,11 +85,44 @@ struct SpecNodeDecoder: Decoder {
 func decodeNode<T: Decodable>(_ type: T.Type, node: Node, codingPath: [any CodingKey], budget: DecodingBudget)
     throws -> T
 {
+    try checkTag(of: node, codingPath: codingPath)
     let container = SpecSingleValueContainer(node: node, codingPath: codingPath, budget: budget)
     if T.self == Date.self, let date = try container.decode(Date.self) as? T {
         return date
     }
     return try T(from: SpecNodeDecoder(node: node, codingPath: codingPath, budget: budget))
+}
+
+/// The YAML tags a spec may use: none, or the core schema's own. Any other tag (`!!python/object`,
+/// `!secret`, `!!binary`, `!!set`) asks for a type spec files do not have, so it is an error
+/// rather than silently read as text.
+private let allowedTags: Set<String> = [
+    "", "!", Tag.Name.str.rawValue, Tag.Name.int.rawValue, Tag.Name.float.rawValue, Tag.Name.bool.rawValue,
+    Tag.Name.null.rawValue, Tag.Name.seq.rawValue, Tag.Name.map.rawValue, Tag.Name.timestamp.rawValue,
+    // What the default resolver makes of a plain `<<` or `=`; `<<` keys are rejected on their own.
+    Tag.Name.merge.rawValue, Tag.Name.value.rawValue,
+]
+
+private func checkTag(of node: Node, codingPath: [any CodingKey]) throws {
+    // The tag as written (or as already resolved), without running the resolver's regular
+    // expressions again, which `Node.tag` would.
+    let name: String
+    switch node {
+    case .scalar(let scalar): name = scalar.tag.rawValue
+    case .mapping(let mapping): name = mapping.tag.rawValue
+    case .sequence(let sequence): name = sequence.tag.rawValue
+    case .alias: return
+    }
+    guard !allowedTags.contains(name) else { return }
+    let corePrefix = "tag:yaml.org,2002:"
+    let shown = name.hasPrefix(corePrefix) ? "!!" + name.dropFirst(corePrefix.count) : name
+    throw DecodingError.dataCorrupted(
+        .init(
+            codingPath: codingPath,
+            debugDescription: "the YAML tag \(quoted(shown)) is not allowed; allowed: no tag, or one of "
+                + "!!str, !!int, !!float, !!bool, !!null, !!seq, !!map, !!timestamp"
+        )
+    )
 }
 
 /// The field names a model accepts, when it declares them all through `CaseIterable` coding keys.

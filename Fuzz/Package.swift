@@ -1,0 +1,25 @@
+// swift-tools-version: 6.1
+// libFuzzer targets for TygerKit's spec decoder and TygerWorkerDiscovery's parser.
+// Not part of the main package; build and run them with scripts/fuzz.sh. SpecProbe is a
+// plain (unsanitized) driver for measuring one input: swift build -c release --product SpecProbe.
+import PackageDescription
+
+let package = Package(
+    name: "TygerFuzz",
+    dependencies: [.package(name: "TygerKit", path: "..")],
+    targets: [
+        .executableTarget(
+            name: "FuzzSpecDecoder",
+            dependencies: [.product(name: "TygerKit", package: "TygerKit")]
+        ),
+        .executableTarget(
+            name: "FuzzDiscovery",
+            dependencies: [.product(name: "TygerWorkerDiscovery", package: "TygerKit")]
+        ),
+        // Not a fuzzer: a plain driver for measuring one input's CPU time and memory.
+        .executableTarget(
+            name: "SpecProbe",
+            dependencies: [.product(name: "TygerKit", package: "TygerKit")]
+        ),
+    ]
+)
