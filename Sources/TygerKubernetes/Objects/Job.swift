@@ -116,31 +116,8 @@ public struct Job: KubernetesObject {
         }
     }
 
-    /// A condition of a Job (`JobCondition`).
-    public struct Condition: Sendable, Hashable, Codable {
-        /// `Complete`, `Failed`, `Suspended`, `FailureTarget`, `SuccessCriteriaMet`, ...
-        public var type: String
-        /// `True`, `False` or `Unknown`.
-        public var status: String
-        /// A one-word reason: `BackoffLimitExceeded`, `DeadlineExceeded`, `PodFailurePolicy`, ...
-        public var reason: String?
-        /// A human-readable explanation.
-        public var message: String?
-        /// When the condition last changed (RFC 3339).
-        public var lastTransitionTime: String?
-
-        /// Creates a condition.
-        public init(
-            type: String, status: String, reason: String? = nil, message: String? = nil,
-            lastTransitionTime: String? = nil
-        ) {
-            self.type = type
-            self.status = status
-            self.reason = reason
-            self.message = message
-            self.lastTransitionTime = lastTransitionTime
-        }
-    }
+    /// A condition of a Job (`JobCondition`): `Complete`, `Failed`, `SuccessCriteriaMet`, ...
+    public typealias Condition = ObjectCondition
 
     enum CodingKeys: String, CodingKey {
         case apiVersion, kind, metadata, spec, status
