@@ -44,7 +44,7 @@ extension CodespecStore {
     /// Validates a run spec and resolves its codespecs against this store.
     ///
     /// Names resolve to their latest version at this moment; replicas are checked against
-    /// each codespec's `maxReplicas`.
+    /// each codespec's `maxReplicas`, and stored codespecs are validated again.
     public func resolve(_ spec: RunSpec) async throws -> ResolvedRunSpec {
         try spec.validate()
         let job = try await resolve(spec.job.codespec, as: .job)
@@ -53,6 +53,15 @@ extension CodespecStore {
         var problems = ReplicaRules.problems(codespec: job, replicas: spec.job.replicas, at: ["job"])
         if let worker, let target = spec.worker {
             problems += ReplicaRules.problems(codespec: worker, replicas: target.replicas, at: ["worker"])
+        }
+        // A stored codespec was valid when it was stored, but a store is a folder or a ConfigMap
+        // that others can edit: its names become environment variables and Kubernetes fields,
+        // so check it again before any backend sees it (inline ones were checked above).
+        if case .named = spec.job.codespec {
+            problems += job.problems(at: ["job", "codespec"])
+        }
+        if let worker, case .named? = spec.worker?.codespec {
+            problems += worker.problems(at: ["worker", "codespec"])
         }
         try SpecProblem.throwing(problems)
         return ResolvedRunSpec(spec: spec, jobCodespec: job, workerCodespec: worker)

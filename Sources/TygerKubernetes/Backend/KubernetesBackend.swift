@@ -118,6 +118,7 @@ public final class KubernetesBackend: ClusterBackend {
 
     public func runs(limit: Int?) async throws -> [Run] {
         if let limit, limit < 1 { throw TygerError(.invalidSpec, "the limit is \(limit); allowed: 1 or more") }
+        try RunRenderer.validateOptions(options)
         let records = try await client.list(
             .configMaps, namespace: namespace, labelSelector: "\(options.labelDomain)/kind=run", as: ConfigMap.self)
         let ids = records.items.compactMap { $0.metadata.labels?[options.runLabel] }.compactMap(Int.init).sorted(by: >)
@@ -173,8 +174,11 @@ public final class KubernetesBackend: ClusterBackend {
 
     /// The run's pods that still exist: a finished Job keeps its pods until its TTL.
     public func pods(of id: String) async throws -> [Pod] {
-        try await client.list(.pods, namespace: namespace, labelSelector: options.labelSelector(runID: id), as: Pod.self)
-            .items
+        // The ID goes into a label selector: `1,x!=y` must not widen it.
+        try Self.checkRunID(id)
+        try RunRenderer.validateOptions(options)
+        let selector = options.labelSelector(runID: id)
+        return try await client.list(.pods, namespace: namespace, labelSelector: selector, as: Pod.self).items
     }
 
     /// Reports the run now and after every change until it is terminal, from three watches
@@ -293,7 +297,9 @@ public final class KubernetesBackend: ClusterBackend {
     }
 
     private func readRecord(_ id: String) async throws -> RunRecord {
-        guard !id.isEmpty, id.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+        try Self.checkRunID(id)
+        try RunRenderer.validateOptions(options)
+        guard
             let configMap = try await optional({
                 try await client.get(.configMaps, name: RunRecord.name(id), namespace: namespace, as: ConfigMap.self)
             })
@@ -301,6 +307,15 @@ public final class KubernetesBackend: ClusterBackend {
             throw TygerError(.runNotFound, "The run '\(id)' was not found")
         }
         return try RunRecord(configMap: configMap, id: id)
+    }
+
+    /// Run IDs are decimal numbers: anything else names no run, and is refused before it can
+    /// become part of an object name, a URL or a selector.
+    static func checkRunID(_ id: String) throws(TygerError) {
+        guard !id.isEmpty, id.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+            throw TygerError(
+                .runNotFound, "The run '\(id)' was not found; run IDs are decimal numbers, such as 42")
+        }
     }
 
     private func optional<T>(_ read: () async throws -> T) async throws -> T? {

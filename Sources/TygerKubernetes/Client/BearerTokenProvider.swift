@@ -17,7 +17,7 @@ import TygerKit
 /// detected with `stat`, which follows symlinks, comparing inode, size and modification time.
 /// A stat per request costs microseconds; reading on a timer (as client-go does every
 /// minute) would send a stale token for up to that long.
-final class BearerTokenProvider: Sendable {
+final class BearerTokenProvider: Sendable, CustomReflectable {
     private struct FileState {
         var identity: FileIdentity?
         var token: String?
@@ -74,6 +74,15 @@ final class BearerTokenProvider: Sendable {
             }
             state.withLock { $0 = FileState(identity: identity, token: token) }
             return token
+        }
+    }
+
+    /// Where the token comes from, never the token itself, for `dump` and `print`.
+    var customMirror: Mirror {
+        switch source {
+        case .none: Mirror(self, children: [:])
+        case .inline: Mirror(self, children: ["token": "<redacted>"])
+        case .file(let path): Mirror(self, children: ["tokenFile": path])
         }
     }
 

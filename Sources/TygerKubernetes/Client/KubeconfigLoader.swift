@@ -19,6 +19,11 @@ extension KubernetesConfiguration {
     /// `client-key(-data)`. Relative file paths are resolved against the folder of the
     /// kubeconfig that holds them. Unknown fields are ignored (it is kubectl's format).
     ///
+    /// TLS verification is off only for a cluster that says `insecure-skip-tls-verify: true`
+    /// (or `True`, `TRUE`), unquoted, and has no certificate authority. Any other spelling
+    /// (`yes`, `1`, `on`, `"true"`) is an error rather than a guess. Namespaces (the context's
+    /// or `namespace`) must be DNS-1123 labels, and `server` must not carry a user or password.
+    ///
     /// - Throws: ``TygerError`` with code `.backend`, naming the file, the context, cluster or
     ///   user, and the field: for a missing file or context, `exec` or `auth-provider` users,
     ///   `proxy-url`, a CA together with `insecure-skip-tls-verify`, or bad certificate data.
@@ -200,9 +205,13 @@ struct KubeconfigLoader {
         if let user {
             configuration.credentials = try credentials(user, name: userName)
         }
+        // Namespaces go into every request path: check them here, where the message can say
+        // which field or argument held the bad one.
         if let namespace, !namespace.isEmpty {
+            try RequestNames.checkNamespace(namespace, place: "The namespace given for the kubeconfig \(filesText)")
             configuration.namespace = namespace
         } else if let contextNamespace, !contextNamespace.isEmpty {
+            try RequestNames.checkNamespace(contextNamespace, place: "\(contextPlace): field 'namespace'")
             configuration.namespace = contextNamespace
         }
         configuration.source = "kubeconfig \(context.file), context '\(contextName)'"
@@ -218,7 +227,15 @@ struct KubeconfigLoader {
         }
         var trimmed = serverText
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
-        guard let server = URL(string: trimmed), let scheme = server.scheme?.lowercased(),
+        // A URL with a user name or password carries a credential: refuse it without quoting it.
+        let parsed = URL(string: trimmed)
+        if parsed.map({ $0.user != nil || $0.password != nil }) ?? serverText.contains("@") {
+            throw TygerError(
+                .backend,
+                "\(place): 'server' contains a user name or password, which is not supported; give only https://host:port and put credentials in the user"
+            )
+        }
+        guard let server = parsed, let scheme = server.scheme?.lowercased(),
             scheme == "https" || scheme == "http", let host = server.host, !host.isEmpty
         else {
             throw TygerError(.backend, "\(place): 'server' is '\(serverText)', not an https:// or http:// URL")
@@ -242,13 +259,9 @@ struct KubeconfigLoader {
             ca = contents
         }
 
-        var insecure = false
-        if let node = fields["insecure-skip-tls-verify"] {
-            guard case .scalar(let scalar) = node, let value = Bool.construct(from: scalar) else {
-                throw TygerError(.backend, "\(place): 'insecure-skip-tls-verify' must be true or false")
-            }
-            insecure = value
-        }
+        let insecure =
+            try Self.strictBoolean(
+                fields["insecure-skip-tls-verify"], field: "insecure-skip-tls-verify", place: place) ?? false
         if insecure, ca != nil {
             // kubectl refuses this too: it is unclear whether the user meant to verify.
             throw TygerError(
@@ -358,6 +371,33 @@ struct KubeconfigLoader {
         return scalar.string
     }
 
+    /// The spellings of a boolean accepted for a security setting: the YAML 1.2 core schema's,
+    /// unquoted. kubectl would read `yes` and `on` as true (YAML 1.1) and refuse `"true"`
+    /// (a string); refusing every other spelling means no reading of the file, by either
+    /// tool, turns verification off when the other would not.
+    static let booleanSpellings: [String: Bool] = [
+        "true": true, "True": true, "TRUE": true, "false": false, "False": false, "FALSE": false,
+    ]
+
+    /// A boolean field read strictly; `nil` when absent (or `null`, which kubectl reads as absent).
+    static func strictBoolean(_ node: Node?, field: String, place: String) throws(TygerError) -> Bool? {
+        guard let node else { return nil }
+        // Quoted, or tagged `!!str`, a scalar is a string whatever it spells.
+        func isString(_ scalar: Node.Scalar) -> Bool {
+            let tag = scalar.tag.description
+            return scalar.style != .plain || !(tag == Tag.Name.implicit.rawValue || tag == Tag.Name.bool.rawValue)
+        }
+        guard case .scalar(let scalar) = node, !isString(scalar), let value = booleanSpellings[scalar.string] else {
+            // The value is not quoted back: a misplaced paste could be a token.
+            throw TygerError(
+                .backend,
+                "\(place): field '\(field)' must be a YAML boolean; allowed: true or false, unquoted (also True, TRUE, "
+                    + "False, FALSE); a quoted string, yes/no, on/off, a number or a list is refused rather than guessed"
+            )
+        }
+        return value
+    }
+
     private static func dictionary(_ mapping: Node.Mapping) -> [String: Node] {
         var result: [String: Node] = [:]
         for (key, value) in mapping {
@@ -382,6 +422,11 @@ struct KubeconfigLoader {
             switch yamlError {
             case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
                 return " (line \(mark.line), column \(mark.column))"
+            case .duplicatedKeysInMapping(_, let context):
+                // Not the keys: in a broken file a token can end up as a key.
+                let mark = context.mark
+                return ": a mapping repeats a key (line \(mark.line), column \(mark.column)); "
+                    + "each field may appear once"
             default:
                 return ""
             }

@@ -154,6 +154,12 @@ extension KubernetesClient {
         guard !name.isEmpty else {
             throw TygerError(.backend, "A Kubernetes \(resource.plural) request needs an object name; it was empty")
         }
+        guard RequestNames.isPathSegmentName(name) else {
+            throw TygerError(
+                .backend,
+                "A Kubernetes \(resource.plural) request cannot name the object '\(name)'; \(RequestNames.objectNameRule)"
+            )
+        }
         return resource.objectPath(
             name: name, namespace: try checkedNamespace(namespace, for: resource), subresource: subresource)
     }
@@ -162,6 +168,10 @@ extension KubernetesClient {
         let resolved = resolvedNamespace(namespace, for: resource)
         if resource.namespaced, resolved?.isEmpty ?? true {
             throw TygerError(.backend, "A Kubernetes \(resource.plural) request needs a namespace; it was empty")
+        }
+        // Checked here, where every path is built, so no caller can send `../..` or `a/b`.
+        if resource.namespaced, let resolved {
+            try RequestNames.checkNamespace(resolved, place: "A Kubernetes \(resource.plural) request")
         }
         return resolved
     }

@@ -154,7 +154,8 @@ public final class KubernetesClient: Sendable {
     /// ``withKubernetesClient(configuration:options:logger:isolation:_:)``.
     ///
     /// - Throws: ``TygerError`` (`.backend`) when the CA, client certificate or key cannot be
-    ///   used, or when both a CA and `insecureSkipTLSVerify` are set.
+    ///   used, when both a CA and `insecureSkipTLSVerify` are set, or when the server URL holds
+    ///   a user name or password.
     public init(
         configuration: KubernetesConfiguration,
         options: Options = Options(),
@@ -165,6 +166,14 @@ public final class KubernetesClient: Sendable {
         self.logger = logger
         self.tokenProvider = BearerTokenProvider(configuration.credentials.bearerToken)
 
+        // A user name or password in the URL would be sent as basic authentication and shown
+        // wherever the URL is printed; the URL is not quoted here for the same reason.
+        guard configuration.server.user == nil, configuration.server.password == nil else {
+            throw TygerError(
+                .backend,
+                "The Kubernetes server URL of \(configuration.source) contains a user name or password, which is not supported; put credentials in the token, tokenFile or client certificate instead"
+            )
+        }
         guard let scheme = configuration.server.scheme?.lowercased(), scheme == "https" || scheme == "http",
             let host = configuration.server.host, !host.isEmpty
         else {
@@ -555,6 +564,19 @@ public final class KubernetesClient: Sendable {
             }
         }
         return String(describing: error)
+    }
+}
+
+extension KubernetesClient: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String { "KubernetesClient(\(configuration))" }
+
+    public var debugDescription: String { description }
+
+    /// The configuration (whose own description is redacted) and the metrics only: the token
+    /// provider and the HTTP clients' TLS settings hold the token and the client key, and
+    /// `dump` would otherwise print them.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["configuration": configuration, "metrics": metrics], displayStyle: .class)
     }
 }
 

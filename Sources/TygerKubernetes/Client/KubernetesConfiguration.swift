@@ -67,7 +67,7 @@ public struct KubernetesConfiguration: Sendable, Hashable, CustomStringConvertib
 
     public var description: String {
         var parts = [
-            "server: \(server.absoluteString)",
+            "server: \(displayServer)",
             "namespace: \(namespace)",
             "credentials: \(credentials)",
             "certificateAuthority: \(certificateAuthority.map { "<\($0.count) bytes>" } ?? "system roots")",
@@ -80,11 +80,22 @@ public struct KubernetesConfiguration: Sendable, Hashable, CustomStringConvertib
 
     public var debugDescription: String { description }
 
+    /// The server URL for messages, without a user name or password should it hold one
+    /// (the client refuses such a URL, but a description must not leak it either).
+    var displayServer: String {
+        guard server.user != nil || server.password != nil,
+            var components = URLComponents(url: server, resolvingAgainstBaseURL: false)
+        else { return server.absoluteString }
+        components.user = nil
+        components.password = nil
+        return components.string ?? "<server URL with credentials>"
+    }
+
     public var customMirror: Mirror {
         Mirror(
             self,
             children: [
-                "server": server,
+                "server": displayServer,
                 "namespace": namespace,
                 "credentials": credentials,
                 "certificateAuthority": certificateAuthority.map { "<\($0.count) bytes>" } ?? "system roots",
@@ -108,8 +119,9 @@ extension KubernetesConfiguration {
     /// (read again when the kubelet rotates it), its `ca.crt`, and its `namespace`.
     ///
     /// - Parameter namespace: overrides the service account's namespace.
-    /// - Throws: ``TygerError`` with code `.backend` when the variables are missing or a file
-    ///   cannot be read; the message names the variable or file.
+    /// - Throws: ``TygerError`` with code `.backend` when the variables are missing, a file
+    ///   cannot be read, or the namespace is not a DNS-1123 label; the message names the
+    ///   variable or file.
     public static func inCluster(
         environment: [String: String] = ProcessInfo.processInfo.environment,
         serviceAccountDirectory: String = KubernetesConfiguration.defaultServiceAccountDirectory,
@@ -141,12 +153,18 @@ extension KubernetesConfiguration {
         let ca = try TLSMaterial.readFile(caPath, what: "The service account CA certificate")
         try TLSMaterial.validateCertificates(ca, what: "The service account CA certificate \(caPath)")
 
-        var resolvedNamespace = namespace
-        if resolvedNamespace == nil {
+        // An empty namespace means none was given, as for a kubeconfig.
+        var resolvedNamespace = namespace.flatMap { $0.isEmpty ? nil : $0 }
+        if let namespace = resolvedNamespace {
+            try RequestNames.checkNamespace(namespace, place: "The namespace given for the in-cluster configuration")
+        } else {
             let namespacePath = directory.appendingPathComponent("namespace").path
             if let data = FileManager.default.contents(atPath: namespacePath) {
                 let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                if !text.isEmpty { resolvedNamespace = text }
+                if !text.isEmpty {
+                    try RequestNames.checkNamespace(text, place: "The service account namespace file \(namespacePath)")
+                    resolvedNamespace = text
+                }
             }
         }
 

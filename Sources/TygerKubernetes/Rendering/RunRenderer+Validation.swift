@@ -14,7 +14,7 @@ extension RunRenderer {
     public static func validate(
         runID: String, run: ResolvedRunSpec, options: KubernetesRenderOptions = KubernetesRenderOptions()
     ) throws(TygerError) {
-        try validate(options)
+        try validateOptions(options)
         var problems = Problems()
         problems.collect(at: "") { () throws(TygerError) in try run.spec.validate() }
         problems += codespecProblems(run.jobCodespec, kind: .job, nodePool: run.spec.job.nodePool, at: "job")
@@ -32,10 +32,22 @@ extension RunRenderer {
         try problems.throwIfAny()
     }
 
-    private static func validate(_ options: KubernetesRenderOptions) throws(TygerError) {
+    /// Checks the options that name things on the cluster (namespace, label keys, the node pool
+    /// toleration) and the wait image; the backend also runs it before reading a run, so a bad
+    /// namespace or label domain never reaches a request.
+    static func validateOptions(_ options: KubernetesRenderOptions) throws(TygerError) {
         var messages: [String] = []
         if !KubernetesNameRules.isDNS1123Label(options.namespace) {
             messages.append("the namespace '\(options.namespace)' is not a Kubernetes namespace name; \(dnsLabelRule)")
+        }
+        let toleration = options.nodePoolToleration
+        if let key = toleration.key, !key.isEmpty, !KubernetesNameRules.isLabelKey(key) {
+            messages.append("the node pool toleration key '\(key)' is not a Kubernetes label key")
+        }
+        if let value = toleration.value, !KubernetesNameRules.isLabelValue(value) {
+            messages.append(
+                "the node pool toleration value '\(value)' is not a Kubernetes label value; allowed: at most 63 "
+                    + "letters, digits, '-', '_' and '.', starting and ending with a letter or digit")
         }
         if options.waitImage.isEmpty {
             messages.append("the wait image must not be empty: the job's init container runs it")

@@ -45,6 +45,7 @@ public struct ConfigMapCodespecStore: CodespecStore {
             throw TygerError(.invalidSpec, "a codespec needs a name to be stored", location: SpecLocation(keyPath: "name"))
         }
         try codespec.validate()
+        try checkLabelDomain()
         let content = codespec.content
         for _ in 0..<50 {
             let versions = try await versions(of: name)
@@ -63,6 +64,14 @@ public struct ConfigMapCodespecStore: CodespecStore {
     }
 
     public func codespec(named name: String, version: Int?) async throws -> Codespec {
+        // As in the file store, a name no codespec can have is not looked up.
+        guard (try? CodespecReference(parsing: name)) == .named(name, version: nil) else {
+            throw TygerError(
+                .codespecNotFound,
+                "The codespec '\(name)' was not found; codespec names match \(Self.namePattern), other than '.' and '..'"
+            )
+        }
+        try checkLabelDomain()
         let versions = try await versions(of: name)
         guard let latest = versions.last else {
             throw TygerError(.codespecNotFound, "The codespec '\(name)' was not found")
@@ -79,6 +88,7 @@ public struct ConfigMapCodespecStore: CodespecStore {
 
     public func latestCodespecs(prefix: String?, limit: Int?) async throws -> [Codespec] {
         if let limit, limit < 1 { throw TygerError(.invalidSpec, "the limit is \(limit); allowed: 1 or more") }
+        try checkLabelDomain()
         let all = try await client.list(.configMaps, namespace: namespace, labelSelector: "\(kindLabel)=codespec", as: ConfigMap.self)
         var latest: [String: Codespec] = [:]
         for codespec in try all.items.compactMap(decode) {
@@ -86,6 +96,20 @@ public struct ConfigMapCodespecStore: CodespecStore {
             if (latest[name]?.version ?? 0) < (codespec.version ?? 0) { latest[name] = codespec }
         }
         return Array(latest.sorted { $0.key < $1.key }.map(\.value).prefix(limit ?? .max))
+    }
+
+    /// The codespec name grammar, for messages.
+    private static let namePattern = #"^[a-z0-9\-._]+$"#
+
+    /// The label domain becomes label and annotation keys and goes into selectors: refuse a
+    /// bad one before any request.
+    private func checkLabelDomain() throws(TygerError) {
+        guard KubernetesNameRules.isLabelKey("\(labelDomain)/codespec-version") else {
+            throw TygerError(
+                .backend,
+                "the label domain '\(labelDomain)' of the codespec store is not a DNS subdomain, such as tyger.dev; it prefixes label keys"
+            )
+        }
     }
 
     /// The stored versions of a name, oldest first.

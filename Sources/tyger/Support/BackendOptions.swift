@@ -47,12 +47,11 @@ struct BackendOptions: ParsableArguments {
         }
     }
 
+    /// The loaders check `--namespace` (a DNS-1123 label) before anything reaches the cluster.
     private func kubernetesConfiguration() throws -> KubernetesConfiguration {
         if context != nil {
             return try KubernetesConfiguration.fromKubeconfig(context: context, namespace: namespace)
         }
-        var configuration = try KubernetesConfiguration.automatic()
-        if let namespace { configuration.namespace = namespace }
-        return configuration
+        return try KubernetesConfiguration.automatic(namespace: namespace)
     }
 }
