@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -16,41 +18,67 @@
 #include <unistd.h>
 
 /*
- * Why every fork happens on one dedicated thread:
+ * Why every launch happens on one dedicated thread:
  *
- * PR_SET_PDEATHSIG is delivered when the *thread* that forked the child exits, not when
+ * PR_SET_PDEATHSIG is delivered when the *thread* that created the child exits, not when
  * the process does. Swift's cooperative pool and Dispatch's worker threads are created
- * and retired on demand, so a child forked from one of them could be SIGKILLed at a
- * random moment when that thread happens to be retired. All forks are therefore handed
- * to a single pthread that is started on first use and never exits; the caller blocks
- * on a condition variable until its request is done. Because the spawner thread blocks
- * every signal, each child also starts with all signals blocked, so no inherited
+ * and retired on demand, so a child created from one of them could be SIGKILLed at a
+ * random moment when that thread happens to be retired. All launches are therefore
+ * handed to a single pthread that is started on first use and never exits; the caller
+ * blocks on a condition variable until its batch is done. Batches matter when many
+ * children start at once: the children compete for the CPU with the spawner, so every
+ * hand-off between threads waits for a time slice, once per batch instead of per child. Because the spawner thread
+ * blocks every signal, each child also starts with all signals blocked, so no inherited
  * handler can run in the child before dispositions are reset.
+ *
+ * Why clone(CLONE_VM | CLONE_VFORK) rather than fork:
+ *
+ * fork copies the page tables of the whole host, which for a large multi-threaded Swift
+ * process costs far more than starting the child itself, and the parent then pays a
+ * copy-on-write fault for every page it touches afterwards. Like posix_spawn, the child
+ * here borrows the host's memory on a stack of its own until execve, and the spawner
+ * thread sleeps until the child has exec'd or exited. The rules that come with it: the
+ * child makes only system calls, writes nothing in shared memory but its failure
+ * record, and never returns into the spawner's frames.
  */
 
-typedef struct spawn_request {
-    const char *path;
-    char *const *argv;
-    char *const *envp;
-    const char *cwd;
-    tyger_spawn_result *result;
-    int errpipe_read; /* handed back so the caller, not the spawner, waits for exec */
+typedef struct spawn_batch {
+    const tyger_spawn_request *requests;
+    tyger_spawn_result *results;
+    size_t count;
     int done;
-    struct spawn_request *next;
-} spawn_request;
+    struct spawn_batch *next;
+} spawn_batch;
 
 static pthread_mutex_t spawner_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t spawner_has_work = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t spawner_did_work = PTHREAD_COND_INITIALIZER;
-static spawn_request *queue_head = NULL;
-static spawn_request *queue_tail = NULL;
+static spawn_batch *queue_head = NULL;
+static spawn_batch *queue_tail = NULL;
 static int spawner_started = 0;
 
-/* What the child writes to the error pipe before _exit when a step fails. */
+/* The children's stack, used by one child at a time (the spawner sleeps while a child
+   runs on it) and kept for the life of the process. */
+static void *child_stack = NULL;
+static const size_t child_stack_size = 256 * 1024;
+
+/* Which step failed in the child. Written by the child into memory it shares with the
+   spawner; read by the spawner only after the child has exec'd or exited. */
 typedef struct {
     int stage;
     int error;
 } child_failure;
+
+/* Everything the child needs, on the spawner's stack, which the child can read. */
+typedef struct {
+    const tyger_spawn_request *request;
+    pid_t parent_pid;
+    int devnull;
+    int stdout_write;
+    int stderr_write;
+    int fallback_fd_limit;
+    volatile child_failure failure;
+} child_arguments;
 
 static void close_quietly(int fd) {
     if (fd >= 0) {
@@ -91,12 +119,9 @@ static int make_pipe(int fds[2]) {
 
 /* --- child side: only async-signal-safe calls from here until execve --------------- */
 
-static void child_fail(int errpipe, int stage, int error) {
-    child_failure failure = {stage, error};
-    ssize_t written;
-    do {
-        written = write(errpipe, &failure, sizeof failure);
-    } while (written < 0 && errno == EINTR);
+static void child_fail(child_arguments *arguments, int stage, int error) {
+    arguments->failure.stage = stage;
+    arguments->failure.error = error;
     _exit(127);
 }
 
@@ -140,49 +165,40 @@ static void close_from(int lowest, int fallback_limit) {
     }
 }
 
-static void run_child(const spawn_request *request,
-                      pid_t parent_pid,
-                      int devnull,
-                      int stdout_write,
-                      int stderr_write,
-                      int errpipe,
-                      int fallback_fd_limit) {
+static int run_child(void *opaque) {
+    child_arguments *arguments = opaque;
+    const tyger_spawn_request *request = arguments->request;
+
     /* (a) Own process group, so the whole tree below the child can be signalled. */
     if (setpgid(0, 0) != 0) {
-        child_fail(errpipe, TYGER_SPAWN_STAGE_CHILD_SETUP, errno);
+        child_fail(arguments, TYGER_SPAWN_STAGE_CHILD_SETUP, errno);
     }
 
     /* (c) Die with the parent. If the parent died before prctl took effect we were
        already reparented and would never get the signal, hence the getppid check. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
-        child_fail(errpipe, TYGER_SPAWN_STAGE_CHILD_SETUP, errno);
+        child_fail(arguments, TYGER_SPAWN_STAGE_CHILD_SETUP, errno);
     }
-    if (getppid() != parent_pid) {
-        _exit(127);
+    if (getppid() != arguments->parent_pid) {
+        child_fail(arguments, TYGER_SPAWN_STAGE_CHILD_SETUP, ESRCH);
     }
 
     /* (b) dup2 clears close-on-exec on the target, which is what lets 0-2 survive exec. */
-    if (dup2(devnull, STDIN_FILENO) < 0 || dup2(stdout_write, STDOUT_FILENO) < 0 ||
-        dup2(stderr_write, STDERR_FILENO) < 0) {
-        child_fail(errpipe, TYGER_SPAWN_STAGE_CHILD_SETUP, errno);
+    if (dup2(arguments->devnull, STDIN_FILENO) < 0 || dup2(arguments->stdout_write, STDOUT_FILENO) < 0 ||
+        dup2(arguments->stderr_write, STDERR_FILENO) < 0) {
+        child_fail(arguments, TYGER_SPAWN_STAGE_CHILD_SETUP, errno);
     }
 
-    /* (e) Park the error pipe at 3 (still close-on-exec) so one close_range from 4 up
-       removes everything else the host had open. */
-    if (errpipe != 3) {
-        if (dup3(errpipe, 3, O_CLOEXEC) < 0) {
-            child_fail(errpipe, TYGER_SPAWN_STAGE_CHILD_SETUP, errno);
-        }
-        errpipe = 3;
-    }
-    close_from(4, fallback_fd_limit);
+    /* (e) Nothing the host had open survives, whether or not it was close-on-exec. */
+    close_from(3, arguments->fallback_fd_limit);
 
     /* (d) Reset dispositions while everything is still blocked, then unblock. Ignored
        signals would otherwise survive execve (hosts commonly ignore SIGPIPE, and some
-       runtimes ignore libc's reserved real-time signals). The raw syscall is used because
-       glibc's sigaction refuses those reserved signals; an all-zero kernel sigaction is
-       SIG_DFL with no flags and an empty mask whatever the architecture's layout.
-       SIGKILL and SIGSTOP are refused by the kernel, which is fine. */
+       runtimes ignore libc's reserved real-time signals), and a handler must never run
+       here, on memory shared with the host. The raw syscall is used because glibc's
+       sigaction refuses those reserved signals; an all-zero kernel sigaction is SIG_DFL
+       with no flags and an empty mask whatever the architecture's layout. SIGKILL and
+       SIGSTOP are refused by the kernel, which is fine. */
     unsigned long default_action[8];
     memset(default_action, 0, sizeof default_action);
     for (int signal_number = 1; signal_number < NSIG; signal_number++) {
@@ -191,32 +207,50 @@ static void run_child(const spawn_request *request,
     sigset_t empty;
     sigemptyset(&empty);
     if (sigprocmask(SIG_SETMASK, &empty, NULL) != 0) {
-        child_fail(errpipe, TYGER_SPAWN_STAGE_CHILD_SETUP, errno);
+        child_fail(arguments, TYGER_SPAWN_STAGE_CHILD_SETUP, errno);
     }
 
     if (request->cwd != NULL && chdir(request->cwd) != 0) {
-        child_fail(errpipe, TYGER_SPAWN_STAGE_CHDIR, errno);
+        child_fail(arguments, TYGER_SPAWN_STAGE_CHDIR, errno);
     }
 
     execve(request->path, request->argv, request->envp);
-    child_fail(errpipe, TYGER_SPAWN_STAGE_EXEC, errno);
+    child_fail(arguments, TYGER_SPAWN_STAGE_EXEC, errno);
+    return 127; /* not reached */
 }
 
 /* --- parent side, on the spawner thread --------------------------------------------- */
 
-static void fork_child(spawn_request *request) {
-    tyger_spawn_result *result = request->result;
+/* Maps the children's stack on first use, with a guard page below it so an overflow
+   faults instead of writing into the host's memory. */
+static int ensure_child_stack(void) {
+    if (child_stack != NULL) {
+        return 0;
+    }
+    size_t guard = (size_t)sysconf(_SC_PAGESIZE);
+    char *mapping = mmap(NULL, child_stack_size + guard, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (mapping == MAP_FAILED) {
+        return -1;
+    }
+    if (mprotect(mapping, guard, PROT_NONE) != 0) {
+        int saved = errno;
+        munmap(mapping, child_stack_size + guard);
+        errno = saved;
+        return -1;
+    }
+    child_stack = mapping + guard;
+    return 0;
+}
+
+static void launch_child(const tyger_spawn_request *request, tyger_spawn_result *result) {
     int stdout_pipe[2] = {-1, -1};
     int stderr_pipe[2] = {-1, -1};
-    int errpipe[2] = {-1, -1};
     int devnull = -1;
-    int fallback_fd_limit = 65536;
     struct rlimit limit;
-    pid_t parent_pid = getpid();
     pid_t pid;
 
-    request->errpipe_read = -1;
-    if (make_pipe(stdout_pipe) != 0 || make_pipe(stderr_pipe) != 0 || make_pipe(errpipe) != 0) {
+    if (ensure_child_stack() != 0 || make_pipe(stdout_pipe) != 0 || make_pipe(stderr_pipe) != 0) {
         goto setup_failed;
     }
     devnull = move_above_stdio(open("/dev/null", O_RDONLY | O_CLOEXEC));
@@ -224,41 +258,58 @@ static void fork_child(spawn_request *request) {
         goto setup_failed;
     }
 
-    /* Measured before fork because getrlimit is not on the async-signal-safe list. */
+    child_arguments arguments = {
+        .request = request,
+        .parent_pid = getpid(),
+        .devnull = devnull,
+        .stdout_write = stdout_pipe[1],
+        .stderr_write = stderr_pipe[1],
+        .fallback_fd_limit = 65536,
+        .failure = {TYGER_SPAWN_OK, 0},
+    };
+    /* Measured here because getrlimit is not on the async-signal-safe list. */
     if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
         limit.rlim_cur < (rlim_t)INT32_MAX) {
-        fallback_fd_limit = (int)limit.rlim_cur;
+        arguments.fallback_fd_limit = (int)limit.rlim_cur;
     }
 
-    /* glibc's _Fork skips pthread_atfork handlers: the child runs none of the host's
-       libraries' handlers (which need not be async-signal-safe) and the parent does not
-       take their locks on every launch. The child only makes system calls, so it needs
-       none of the state those handlers would repair. */
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-    pid = _Fork();
-#else
-    pid = fork();
-#endif
-    if (pid == 0) {
-        run_child(request, parent_pid, devnull, stdout_pipe[1], stderr_pipe[1], errpipe[1],
-                  fallback_fd_limit);
-        _exit(127); /* not reached */
-    }
+    /* Returns once the child has exec'd or exited. The stack grows down on every
+       architecture Swift runs on Linux, so the child starts at the top of its mapping. */
+    pid = clone(run_child, (char *)child_stack + child_stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD,
+                &arguments);
     if (pid < 0) {
         goto setup_failed;
     }
 
-    /* Closed right away, on this thread, before the next fork: otherwise the next child
-       would hold them and delay this child's EOFs. */
+    /* Closed right away, before the next launch: otherwise the next child would hold
+       them and delay this child's EOFs. */
     close_quietly(stdout_pipe[1]);
     close_quietly(stderr_pipe[1]);
-    close_quietly(errpipe[1]);
     close_quietly(devnull);
+
+    if (arguments.failure.stage != TYGER_SPAWN_OK) {
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        close_quietly(stdout_pipe[0]);
+        close_quietly(stderr_pipe[0]);
+        result->stage = arguments.failure.stage;
+        result->error = arguments.failure.error;
+        return;
+    }
+
+    /* Non-blocking only on our read ends: the write ends are separate open file
+       descriptions, so the child still sees ordinary blocking pipes. */
+    fcntl(stdout_pipe[0], F_SETFL, fcntl(stdout_pipe[0], F_GETFL) | O_NONBLOCK);
+    fcntl(stderr_pipe[0], F_SETFL, fcntl(stderr_pipe[0], F_GETFL) | O_NONBLOCK);
 
     result->pid = pid;
     result->stdout_fd = stdout_pipe[0];
     result->stderr_fd = stderr_pipe[0];
-    request->errpipe_read = errpipe[0];
+#ifdef SYS_pidfd_open
+    /* Race-free: the child cannot be reaped before we wait for it, so the pid is ours. */
+    result->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+#endif
     result->stage = TYGER_SPAWN_OK;
     result->error = 0;
     return;
@@ -270,8 +321,6 @@ setup_failed:
     close_quietly(stdout_pipe[1]);
     close_quietly(stderr_pipe[0]);
     close_quietly(stderr_pipe[1]);
-    close_quietly(errpipe[0]);
-    close_quietly(errpipe[1]);
     close_quietly(devnull);
 }
 
@@ -286,17 +335,19 @@ static void *spawner_main(void *unused) {
         while (queue_head == NULL) {
             pthread_cond_wait(&spawner_has_work, &spawner_lock);
         }
-        spawn_request *request = queue_head;
-        queue_head = request->next;
+        spawn_batch *batch = queue_head;
+        queue_head = batch->next;
         if (queue_head == NULL) {
             queue_tail = NULL;
         }
         pthread_mutex_unlock(&spawner_lock);
 
-        fork_child(request);
+        for (size_t index = 0; index < batch->count; index++) {
+            launch_child(&batch->requests[index], &batch->results[index]);
+        }
 
         pthread_mutex_lock(&spawner_lock);
-        request->done = 1;
+        batch->done = 1;
         pthread_cond_broadcast(&spawner_did_work);
     }
     return NULL;
@@ -328,88 +379,49 @@ static int start_spawner_locked(void) {
     return error;
 }
 
-/* Waits for exec: the error pipe is close-on-exec, so EOF without data means execve
-   succeeded; a child_failure record means the child is about to _exit(127). */
-static int await_exec(int errpipe_read, child_failure *failure) {
-    size_t received = 0;
-    while (received < sizeof *failure) {
-        ssize_t count = read(errpipe_read, (char *)failure + received, sizeof *failure - received);
-        if (count < 0 && errno == EINTR) {
-            continue;
-        }
-        if (count <= 0) {
-            break;
-        }
-        received += (size_t)count;
+size_t tyger_spawn_all(const tyger_spawn_request requests[], tyger_spawn_result results[], size_t count) {
+    for (size_t index = 0; index < count; index++) {
+        results[index].pid = -1;
+        results[index].stdout_fd = -1;
+        results[index].stderr_fd = -1;
+        results[index].pidfd = -1;
+        results[index].stage = TYGER_SPAWN_STAGE_SETUP;
+        results[index].error = 0;
     }
-    return received == sizeof *failure;
-}
+    if (count == 0) {
+        return 0;
+    }
 
-int tyger_spawn(const char *path,
-                char *const argv[],
-                char *const envp[],
-                const char *cwd,
-                tyger_spawn_result *result) {
-    result->pid = -1;
-    result->stdout_fd = -1;
-    result->stderr_fd = -1;
-    result->pidfd = -1;
-    result->stage = TYGER_SPAWN_OK;
-    result->error = 0;
-
-    spawn_request request = {path, argv, envp, cwd, result, -1, 0, NULL};
+    spawn_batch batch = {requests, results, count, 0, NULL};
 
     pthread_mutex_lock(&spawner_lock);
     int error = start_spawner_locked();
     if (error != 0) {
         pthread_mutex_unlock(&spawner_lock);
-        result->stage = TYGER_SPAWN_STAGE_SETUP;
-        result->error = error;
-        return -1;
+        for (size_t index = 0; index < count; index++) {
+            results[index].error = error;
+        }
+        return 0;
     }
     if (queue_tail != NULL) {
-        queue_tail->next = &request;
+        queue_tail->next = &batch;
     } else {
-        queue_head = &request;
+        queue_head = &batch;
     }
-    queue_tail = &request;
+    queue_tail = &batch;
     pthread_cond_signal(&spawner_has_work);
-    while (!request.done) {
+    while (!batch.done) {
         pthread_cond_wait(&spawner_did_work, &spawner_lock);
     }
     pthread_mutex_unlock(&spawner_lock);
 
-    if (result->stage != TYGER_SPAWN_OK) {
-        return -1;
-    }
-
-    child_failure failure;
-    int failed = await_exec(request.errpipe_read, &failure);
-    close_quietly(request.errpipe_read);
-    if (failed) {
-        int status;
-        while (waitpid(result->pid, &status, 0) < 0 && errno == EINTR) {
+    size_t started = 0;
+    for (size_t index = 0; index < count; index++) {
+        if (results[index].stage == TYGER_SPAWN_OK) {
+            started++;
         }
-        close_quietly(result->stdout_fd);
-        close_quietly(result->stderr_fd);
-        result->stdout_fd = -1;
-        result->stderr_fd = -1;
-        result->pid = -1;
-        result->stage = failure.stage;
-        result->error = failure.error;
-        return -1;
     }
-
-    /* Non-blocking only on our read ends: the write ends are separate open file
-       descriptions, so the child still sees ordinary blocking pipes. */
-    fcntl(result->stdout_fd, F_SETFL, fcntl(result->stdout_fd, F_GETFL) | O_NONBLOCK);
-    fcntl(result->stderr_fd, F_SETFL, fcntl(result->stderr_fd, F_GETFL) | O_NONBLOCK);
-
-#ifdef SYS_pidfd_open
-    /* Race-free: the child cannot be reaped before we wait for it, so the pid is ours. */
-    result->pidfd = (int)syscall(SYS_pidfd_open, result->pid, 0);
-#endif
-    return 0;
+    return started;
 }
 
 int tyger_wait_status(pid_t pid, int nohang, int *kind, int *value) {

@@ -283,6 +283,33 @@ struct LocalProcessTests {
 
     /// Runs in the probe so the descriptor count is not disturbed by tests running
     /// concurrently in this process; the comparison is exact.
+    /// One batch, one outcome per launch in order: a launch that fails validation, one whose
+    /// executable is missing and one whose directory is missing do not stop the others.
+    @Test func aBatchReportsEachLaunchInOrder() async throws {
+        let launches = [
+            ProcessLaunch(executable: "/bin/sh", arguments: ["-c", "exit 11"]),
+            ProcessLaunch(executable: "relative/tool"),
+            ProcessLaunch(executable: "/nonexistent/tool"),
+            ProcessLaunch(executable: "/bin/sh", arguments: ["-c", "exit 12"], workingDirectory: "/nonexistent/dir"),
+            ProcessLaunch(executable: "/bin/sh", arguments: ["-c", "echo $TYGER_BATCH"], environment: ["TYGER_BATCH": "b"]),
+        ]
+        let outcomes = LocalProcess.launchAll(launches)
+        try #require(outcomes.count == launches.count)
+
+        let first = try outcomes[0].get()
+        #expect(await first.exit() == .exited(11))
+        #expect(throws: LocalProcessError.self) { try outcomes[1].get() }
+        let missing = #expect(throws: LocalProcessError.self) { try outcomes[2].get() }
+        #expect(missing?.errno == ENOENT)
+        #expect(missing?.executable == "/nonexistent/tool")
+        let noDirectory = #expect(throws: LocalProcessError.self) { try outcomes[3].get() }
+        #expect(noDirectory?.description.contains("working directory /nonexistent/dir") == true)
+        let last = try outcomes[4].get()
+        #expect(await collect(last).map(\.text) == ["b"])
+        #expect(await last.exit() == .exited(0))
+        #expect(LocalProcess.launchAll([]).isEmpty)
+    }
+
     @Test func manyConcurrentLaunchesLeakNothing() async throws {
         let probe = try probeExecutable()
         let result = try await offPool { try runToCompletion(probe, ["launch-many", "200"]) }

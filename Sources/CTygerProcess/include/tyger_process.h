@@ -1,6 +1,7 @@
 #ifndef TYGER_PROCESS_H
 #define TYGER_PROCESS_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -33,16 +34,22 @@ typedef struct {
     int error;
 } tyger_spawn_result;
 
-/// Starts `path` with `argv` and `envp` (both NULL-terminated) in its own process group,
-/// stdin from /dev/null, stdout and stderr to two pipes, SIGKILLed if this process dies,
-/// optionally in `cwd`. Blocks until the child has exec'd or failed to.
-/// Returns 0 on success, -1 on failure with `result->stage` and `result->error` set;
-/// on failure no descriptor is left open and any child has been reaped.
-int tyger_spawn(const char *path,
-                char *const argv[],
-                char *const envp[],
-                const char *cwd,
-                tyger_spawn_result *result);
+/// One child to start: `path` with `argv` and `envp` (both NULL-terminated), optionally
+/// in `cwd` (NULL: the host's working directory).
+typedef struct {
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+    const char *cwd;
+} tyger_spawn_request;
+
+/// Starts every request in order, each in its own process group, stdin from /dev/null,
+/// stdout and stderr to two pipes, SIGKILLed if this process dies. Blocks until each
+/// child has exec'd or failed to. `results[i]` describes `requests[i]`: on success
+/// `stage` is TYGER_SPAWN_OK; on failure `stage` and `error` say why, no descriptor is
+/// left open for it and any child has been reaped. One failure does not stop the rest.
+/// Returns how many children were started.
+size_t tyger_spawn_all(const tyger_spawn_request requests[], tyger_spawn_result results[], size_t count);
 
 /// Outcome of tyger_wait_status.
 typedef enum {

@@ -129,7 +129,7 @@ actor LocalRunExecution {
             startJob()
         } else {
             log(.system, "starting \(workers.count) worker replica(s)")
-            for index in workers.indices { startWorker(index) }
+            startWorkers(Array(workers.indices))
         }
     }
 
@@ -167,31 +167,50 @@ actor LocalRunExecution {
 
     // MARK: - Workers
 
-    private func startWorker(_ index: Int) {
+    /// Starts the given replicas together (see ``LocalProcess/launchAll(_:)``); the first
+    /// that cannot start fails the run, and the others are stopped with it.
+    private func startWorkers(_ indices: [Int]) {
         guard !isFinishing, let codespec = workerCodespec else { return }
-        workers[index].generation += 1
-        workers[index].isReady = false
-        if workers[index].generation > 1, run.status == .pending {
-            // The job has not seen the addresses yet: fresh ports cure a port another program took.
-            PortAllocator.release(workers[index].ports)
+        let base = baseEnvironment
+        var launches: [(index: Int, launch: ProcessLaunch)] = []
+        for index in indices {
+            workers[index].generation += 1
+            workers[index].isReady = false
+            if workers[index].generation > 1, run.status == .pending {
+                // The job has not seen the addresses yet: fresh ports cure a port another program took.
+                PortAllocator.release(workers[index].ports)
+                do {
+                    workers[index].ports = try PortAllocator.reserve(codespec.endpoints.count)
+                } catch {
+                    beginFinishing(.failed, reason: "worker-\(index) could not restart: \(error)")
+                    return
+                }
+            }
+            let ports = zip(codespec.endpoints, workers[index].ports).map { (endpoint: $0, port: $1) }
+            let variables = DiscoveryVariables.worker(index: index, ports: ports)
             do {
-                workers[index].ports = try PortAllocator.reserve(codespec.endpoints.count)
+                launches.append((index, try processLaunch(codespec, variables: variables, base: base)))
             } catch {
-                beginFinishing(.failed, reason: "worker-\(index) could not restart: \(error)")
+                beginFinishing(.failed, reason: "worker-\(index) could not start: \(error)")
                 return
             }
         }
-        let generation = workers[index].generation
-        let ports = zip(codespec.endpoints, workers[index].ports).map { (endpoint: $0, port: $1) }
-        let variables = DiscoveryVariables.worker(index: index, ports: ports)
-        let process: LocalProcess
-        do {
-            process = try launch(codespec, variables: variables, source: .worker(index))
-        } catch {
-            beginFinishing(.failed, reason: "worker-\(index) could not start: \(error)")
-            return
+        var firstFailure: String?
+        for (entry, outcome) in zip(launches, LocalProcess.launchAll(launches.map(\.launch))) {
+            switch outcome {
+            case .success(let process):
+                watchWorker(entry.index, process)
+            case .failure(let error):
+                firstFailure = firstFailure ?? "worker-\(entry.index) could not start: \(error)"
+            }
         }
+        if let firstFailure { beginFinishing(.failed, reason: firstFailure) }
+    }
+
+    private func watchWorker(_ index: Int, _ process: LocalProcess) {
+        let generation = workers[index].generation
         workers[index].process = process
+        collectOutput(of: process, as: .worker(index))
         Task { [weak self] in
             let exit = await process.exit()
             await self?.workerExited(index, generation: generation, exit: exit)
@@ -203,16 +222,22 @@ actor LocalRunExecution {
         }
     }
 
-    /// Probes until every port accepts a connection, quickly at first and then every 10 ms,
-    /// so the job starts within a few milliseconds of the last endpoint becoming ready.
-    private static func waitUntilAccepting(_ ports: [Int], while isAlive: @Sendable () -> Bool) async -> Bool {
+    /// Probes until every port accepts a connection: every millisecond at first, then less
+    /// often while many ports in the process are pending (see ``ProbePacing``).
+    private static func waitUntilAccepting(
+        _ ports: [Int], pacing: ProbePacing = .shared, while isAlive: @Sendable () -> Bool
+    ) async -> Bool {
         var pending = ports
-        var delay = Duration.milliseconds(1)
+        pacing.adjustPending(by: pending.count)
+        defer { pacing.adjustPending(by: -pending.count) }
+        var delay = pacing.shortest
         while isAlive() {
+            let before = pending.count
             pending.removeAll { EndpointProbe.accepts(port: $0) }
+            pacing.adjustPending(by: pending.count - before)
             if pending.isEmpty { return true }
             guard (try? await Task.sleep(for: delay)) != nil else { return false }
-            delay = min(delay * 2, .milliseconds(10))
+            delay = pacing.interval(after: delay)
         }
         return false
     }
@@ -239,7 +264,7 @@ actor LocalRunExecution {
         log(.system, "worker-\(index) \(exit); restarting in \(milliseconds) ms")
         Task { [weak self] in
             guard (try? await Task.sleep(for: delay)) != nil else { return }
-            await self?.startWorker(index)
+            await self?.startWorkers([index])
         }
     }
 
@@ -282,20 +307,30 @@ actor LocalRunExecution {
             }
             variables = discovery.variables { paths[$0.variable] ?? "" }
         }
-        for replica in 0..<replicas {
-            let process: LocalProcess
-            do {
-                process = try launch(
-                    run.spec.jobCodespec, variables: variables, source: .job(replicas > 1 ? replica : nil))
-            } catch {
-                beginFinishing(.failed, reason: "The job could not start: \(error)")
-                return
+        let launch: ProcessLaunch
+        do {
+            launch = try processLaunch(run.spec.jobCodespec, variables: variables, base: baseEnvironment)
+        } catch {
+            beginFinishing(.failed, reason: "The job could not start: \(error)")
+            return
+        }
+        var firstFailure: String?
+        for (replica, outcome) in LocalProcess.launchAll(Array(repeating: launch, count: replicas)).enumerated() {
+            switch outcome {
+            case .success(let process):
+                jobProcesses.append(process)
+                collectOutput(of: process, as: .job(replicas > 1 ? replica : nil))
+                Task { [weak self] in
+                    let exit = await process.exit()
+                    await self?.jobExited(replica, exit: exit)
+                }
+            case .failure(let error):
+                firstFailure = firstFailure ?? "The job could not start: \(error)"
             }
-            jobProcesses.append(process)
-            Task { [weak self] in
-                let exit = await process.exit()
-                await self?.jobExited(replica, exit: exit)
-            }
+        }
+        if let firstFailure {
+            beginFinishing(.failed, reason: firstFailure)
+            return
         }
         run.status = .running
         run.startedAt = Date()
@@ -318,11 +353,16 @@ actor LocalRunExecution {
 
     // MARK: - Processes
 
-    private func launch(_ codespec: Codespec, variables: [(name: String, value: String)], source: RunLogSource)
-        throws -> LocalProcess
-    {
+    /// What every process of the run starts from: the host's environment, or nothing.
+    private var baseEnvironment: [String: String] {
+        configuration.inheritsEnvironment ? ProcessInfo.processInfo.environment : [:]
+    }
+
+    /// The process a codespec describes, with the contract's `variables` and `TYGER_RUN_ID`.
+    private func processLaunch(
+        _ codespec: Codespec, variables: [(name: String, value: String)], base: [String: String]
+    ) throws -> ProcessLaunch {
         let injected = [(name: DiscoveryVariables.runID, value: id)] + variables
-        let base = configuration.inheritsEnvironment ? ProcessInfo.processInfo.environment : [:]
         // The contract's variables win: a codespec entry with the same name is dropped, as on Kubernetes.
         let injectedNames = Set(injected.map(\.name))
         let environment = EnvironmentExpansion.environment(
@@ -337,21 +377,21 @@ actor LocalRunExecution {
         }
         let executable = try ExecutableLookup.resolve(
             command, path: environment["PATH"], workingDirectory: codespec.workingDir)
-        let process = try LocalProcess.launch(
-            ProcessLaunch(
-                executable: executable,
-                arguments: Array(words.dropFirst()),
-                environment: environment,
-                workingDirectory: codespec.workingDir
-            )
+        return ProcessLaunch(
+            executable: executable,
+            arguments: Array(words.dropFirst()),
+            environment: environment,
+            workingDirectory: codespec.workingDir
         )
+    }
+
+    private func collectOutput(of process: LocalProcess, as source: RunLogSource) {
         outputTasks.append(
             Task { [weak self] in
                 for await line in process.output {
                     await self?.log(source, line.text)
                 }
             })
-        return process
     }
 
     // MARK: - Ending

@@ -29,27 +29,50 @@ package final class LocalProcess: Sendable {
     /// Fails synchronously when the executable cannot be started (its errno in the error,
     /// e.g. `ENOENT`, `EACCES`, `ENOEXEC`) or the working directory cannot be entered.
     package static func launch(_ launch: ProcessLaunch) throws(LocalProcessError) -> LocalProcess {
-        try validate(launch)
-        let argv = [launch.executable] + launch.arguments
-        let envp = launch.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        var result = tyger_spawn_result()
-        let status = withCStringArray(argv) { argvPointer in
-            withCStringArray(envp) { envpPointer in
-                if let directory = launch.workingDirectory {
-                    directory.withCString { tyger_spawn(launch.executable, argvPointer, envpPointer, $0, &result) }
-                } else {
-                    tyger_spawn(launch.executable, argvPointer, envpPointer, nil, &result)
-                }
+        guard let outcome = launchAll([launch]).first else { preconditionFailure("one outcome per launch") }
+        return try outcome.get()
+    }
+
+    /// Starts every launch, in order, and returns one outcome per launch once each child
+    /// has exec'd or failed to; one failure does not stop the others.
+    ///
+    /// Prefer this to one ``launch(_:)`` per child when many start together: the children
+    /// are handed to the spawner thread at once, so the host does not wait for a time
+    /// slice per child while the ones already started keep the CPU busy.
+    package static func launchAll(_ launches: [ProcessLaunch]) -> [Result<LocalProcess, LocalProcessError>] {
+        // Launches that fail validation keep their error; the others are replaced below.
+        var outcomes: [Result<LocalProcess, LocalProcessError>] = []
+        var startable: [Int] = []
+        for (index, launch) in launches.enumerated() {
+            do throws(LocalProcessError) {
+                try validate(launch)
+                startable.append(index)
+                outcomes.append(.failure(spawnError(launch, stage: Int32(TYGER_SPAWN_STAGE_SETUP.rawValue), errno: ECANCELED)))
+            } catch {
+                outcomes.append(.failure(error))
             }
         }
-        guard status == 0 else {
-            throw spawnError(launch, stage: result.stage, errno: result.error)
+        let requests = SpawnRequests(startable.map { launches[$0] })
+        var results = [tyger_spawn_result](repeating: tyger_spawn_result(), count: startable.count)
+        requests.withRequests { requestPointer in
+            results.withUnsafeMutableBufferPointer { resultPointer in
+                _ = tyger_spawn_all(requestPointer, resultPointer.baseAddress, startable.count)
+            }
         }
-        return LocalProcess(
-            pid: result.pid,
-            monitor: ProcessMonitor(
-                pid: result.pid, stdoutFD: result.stdout_fd, stderrFD: result.stderr_fd, pidfd: result.pidfd)
-        )
+        for (index, result) in zip(startable, results) {
+            outcomes[index] =
+                if result.stage == Int32(TYGER_SPAWN_OK.rawValue) {
+                    .success(
+                        LocalProcess(
+                            pid: result.pid,
+                            monitor: ProcessMonitor(
+                                pid: result.pid, stdoutFD: result.stdout_fd, stderrFD: result.stderr_fd,
+                                pidfd: result.pidfd)))
+                } else {
+                    .failure(spawnError(launches[index], stage: result.stage, errno: result.error))
+                }
+        }
+        return outcomes
     }
 
     private init(pid: Int32, monitor: ProcessMonitor) {
@@ -139,14 +162,47 @@ func errorDescription(_ code: Int32) -> String {
     String(cString: strerror(code))
 }
 
-/// Lends `strings` as a NULL-terminated `char *const[]` for the duration of `body`.
-private func withCStringArray<R>(
-    _ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R
-) -> R {
-    // Out of memory here is not worth a recoverable error path.
-    let pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0)! } + [nil]
-    defer {
-        for pointer in pointers { free(pointer) }
+/// The C strings and arrays of a batch of launches, alive as long as this object is;
+/// `tyger_spawn_all` only borrows them.
+private final class SpawnRequests {
+    private var requests: [tyger_spawn_request] = []
+    private var strings: [UnsafeMutablePointer<CChar>] = []
+    private var arrays: [UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>] = []
+
+    init(_ launches: [ProcessLaunch]) {
+        requests = launches.map { launch in
+            tyger_spawn_request(
+                path: copy(launch.executable),
+                argv: array([launch.executable] + launch.arguments),
+                envp: array(launch.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }),
+                cwd: launch.workingDirectory.map(copy))
+        }
     }
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+
+    deinit {
+        for string in strings { free(string) }
+        for array in arrays { array.deallocate() }
+    }
+
+    func withRequests<R>(_ body: (UnsafePointer<tyger_spawn_request>?) -> R) -> R {
+        requests.withUnsafeBufferPointer { body($0.baseAddress) }
+    }
+
+    private func copy(_ string: String) -> UnsafePointer<CChar> {
+        // Out of memory here is not worth a recoverable error path.
+        guard let copied = strdup(string) else { preconditionFailure("out of memory") }
+        strings.append(copied)
+        return UnsafePointer(copied)
+    }
+
+    /// A NULL-terminated `char *const[]` of copies of `elements`.
+    private func array(_ elements: [String]) -> UnsafePointer<UnsafeMutablePointer<CChar>?> {
+        let array = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: elements.count + 1)
+        arrays.append(array)
+        for (offset, element) in elements.enumerated() {
+            array[offset] = UnsafeMutablePointer(mutating: copy(element))
+        }
+        array[elements.count] = nil
+        return UnsafePointer(array)
+    }
 }
