@@ -77,6 +77,45 @@ import TygerKit
         #expect(!FileManager.default.fileExists(atPath: marker), "no process ran")
     }
 
+    /// A resolved spec built by hand skips the client and the store: the backend itself must
+    /// refuse it, and say where the bad name is.
+    @Test(arguments: badNames)
+    func theLocalBackendRefusesAHandBuiltResolvedSpec(_ bad: BadName) async throws {
+        let home = try TestHome()
+        let marker = home.url.appendingPathComponent("started").path
+        var configuration = LocalBackend.Configuration()
+        configuration.directory = home.url
+        let written = spec(bad, marker: marker)
+        guard case .inline(var job) = written.job.codespec, case .inline(var worker)? = written.worker?.codespec else {
+            Issue.record("the test spec has inline codespecs")
+            return
+        }
+        job.kind = .job
+        worker.kind = .worker
+        // The spec names stored codespecs, so only the resolved copies carry the bad name.
+        var named = written
+        named.job.codespec = .named("job", version: 1)
+        named.worker?.codespec = .named("worker", version: 1)
+        let resolved = ResolvedRunSpec(spec: named, jobCodespec: job, workerCodespec: worker)
+        try await LocalBackend.withBackend(configuration: configuration) { backend in
+            let error = await #expect(throws: TygerError.self) { _ = try await backend.submit(resolved) }
+            #expect(error?.code == .invalidSpec)
+            #expect(
+                problems(error).contains { $0.contains(bad.keyPath) && $0.contains(bad.rule) },
+                "\(problems(error))")
+            let runs = try await backend.runs(limit: nil)
+            #expect(runs.isEmpty, "no run was recorded")
+        }
+        #expect(!FileManager.default.fileExists(atPath: marker), "no process ran")
+    }
+
+    @Test func aResolvedSpecWithACodespecOfTheWrongKindIsRefused() throws {
+        let job = Codespec(kind: .worker, command: ["true"])
+        let resolved = ResolvedRunSpec(spec: RunSpec(job: JobTarget(codespec: .named("x", version: 1))), jobCodespec: job)
+        let error = #expect(throws: TygerError.self) { try resolved.validate() }
+        #expect(error?.code == .kindMismatch)
+    }
+
     /// The same names in a codespec that was stored valid and edited on disk afterwards: the
     /// store is a folder anyone with access can change, so a resolved codespec is checked again.
     @Test(arguments: badNames.filter { !$0.name.contains("\u{0}") })

@@ -15,6 +15,31 @@ public struct ResolvedRunSpec: Sendable, Hashable, Codable {
         self.jobCodespec = jobCodespec
         self.workerCodespec = workerCodespec
     }
+
+    /// Checks the run spec and both codespecs, whatever built this value: a backend calls it
+    /// before any name in it becomes an environment variable, a process or a cluster object.
+    ///
+    /// - Throws: one ``TygerError`` listing every problem, or `.kindMismatch` when a codespec
+    ///   has the wrong kind for its target.
+    public func validate() throws(TygerError) {
+        for (codespec, kind) in [(jobCodespec, CodespecKind.job), (workerCodespec, .worker)] {
+            if let codespec, codespec.kind != kind {
+                throw TygerError(
+                    .kindMismatch, "the \(kind) target was given a \(codespec.kind) codespec",
+                    location: SpecLocation(keyPath: "\(kind).codespec"))
+            }
+        }
+        if spec.worker != nil, workerCodespec == nil {
+            throw TygerError(
+                .invalidSpec, "the run has a worker target but no worker codespec",
+                location: SpecLocation(keyPath: "worker.codespec"))
+        }
+        // What runs are the resolved codespecs, so check the spec as if they stood inline.
+        var executed = spec
+        executed.job.codespec = .inline(jobCodespec)
+        if let workerCodespec { executed.worker?.codespec = .inline(workerCodespec) }
+        try executed.validate()
+    }
 }
 
 extension CodespecStore {

@@ -103,6 +103,8 @@ public final class LocalBackend: ClusterBackend {
     }
 
     public func submit(_ spec: ResolvedRunSpec) async throws -> Run {
+        // A resolved spec can be built by hand: check it before its names become variables.
+        try spec.validate()
         let id = try records.allocateID()
         let run = Run(id: id, spec: spec, createdAt: Date(), backend: name)
         let execution = LocalRunExecution(run: run, configuration: configuration, records: records) { [weak self] id in
