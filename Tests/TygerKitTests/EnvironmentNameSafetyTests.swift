@@ -56,25 +56,40 @@ import TygerKit
         return ([error] + error.related).map(\.description)
     }
 
-    @Test(arguments: badNames)
-    func inlineCodespecsAreRefusedBeforeAnythingStarts(_ bad: BadName) async throws {
-        let home = try TestHome()
-        let marker = home.url.appendingPathComponent("started").path
+    /// Runs `attempt` with a local backend kept in `home` and expects it to be refused with a
+    /// problem for which `expected` holds, with no run recorded and no process run (`marker`
+    /// is the file the run's processes would touch).
+    private func expectRefusal(
+        home: TestHome,
+        marker: String,
+        _ attempt: (LocalBackend) async throws -> Void,
+        reporting expected: (String) -> Bool
+    ) async throws {
         var configuration = LocalBackend.Configuration()
         configuration.directory = home.url
         try await LocalBackend.withBackend(configuration: configuration) { backend in
-            let client = TygerClient(store: FileCodespecStore(directory: home.url), backend: backend)
-            let error = await #expect(throws: TygerError.self) {
-                _ = try await client.createRun(spec(bad, marker: marker))
-            }
+            let error = await #expect(throws: TygerError.self) { try await attempt(backend) }
             #expect(error?.code == .invalidSpec)
-            #expect(
-                problems(error).contains { $0.contains(bad.keyPath) && $0.contains(bad.rule) },
-                "\(problems(error))")
+            let reported = problems(error)
+            #expect(reported.contains { expected($0) }, "\(reported)")
             let runs = try await backend.runs(limit: nil)
             #expect(runs.isEmpty, "no run was recorded")
         }
         #expect(!FileManager.default.fileExists(atPath: marker), "no process ran")
+    }
+
+    private func reports(_ bad: BadName) -> (String) -> Bool {
+        { $0.contains(bad.keyPath) && $0.contains(bad.rule) }
+    }
+
+    @Test(arguments: badNames)
+    func inlineCodespecsAreRefusedBeforeAnythingStarts(_ bad: BadName) async throws {
+        let home = try TestHome()
+        let marker = home.url.appendingPathComponent("started").path
+        try await expectRefusal(home: home, marker: marker, { backend in
+            let client = TygerClient(store: FileCodespecStore(directory: home.url), backend: backend)
+            _ = try await client.createRun(spec(bad, marker: marker))
+        }, reporting: reports(bad))
     }
 
     /// A resolved spec built by hand skips the client and the store: the backend itself must
@@ -83,8 +98,6 @@ import TygerKit
     func theLocalBackendRefusesAHandBuiltResolvedSpec(_ bad: BadName) async throws {
         let home = try TestHome()
         let marker = home.url.appendingPathComponent("started").path
-        var configuration = LocalBackend.Configuration()
-        configuration.directory = home.url
         let written = spec(bad, marker: marker)
         guard case .inline(var job) = written.job.codespec, case .inline(var worker)? = written.worker?.codespec else {
             Issue.record("the test spec has inline codespecs")
@@ -97,16 +110,8 @@ import TygerKit
         named.job.codespec = .named("job", version: 1)
         named.worker?.codespec = .named("worker", version: 1)
         let resolved = ResolvedRunSpec(spec: named, jobCodespec: job, workerCodespec: worker)
-        try await LocalBackend.withBackend(configuration: configuration) { backend in
-            let error = await #expect(throws: TygerError.self) { _ = try await backend.submit(resolved) }
-            #expect(error?.code == .invalidSpec)
-            #expect(
-                problems(error).contains { $0.contains(bad.keyPath) && $0.contains(bad.rule) },
-                "\(problems(error))")
-            let runs = try await backend.runs(limit: nil)
-            #expect(runs.isEmpty, "no run was recorded")
-        }
-        #expect(!FileManager.default.fileExists(atPath: marker), "no process ran")
+        try await expectRefusal(
+            home: home, marker: marker, { backend in _ = try await backend.submit(resolved) }, reporting: reports(bad))
     }
 
     @Test func aResolvedSpecWithACodespecOfTheWrongKindIsRefused() throws {
@@ -143,45 +148,27 @@ import TygerKit
         #expect(rewritten != original)
         try Data(rewritten.utf8).write(to: file)
 
-        var configuration = LocalBackend.Configuration()
-        configuration.directory = home.url
-        try await LocalBackend.withBackend(configuration: configuration) { backend in
-            let client = TygerClient(store: store, backend: backend)
-            let run = RunSpec(
-                job: JobTarget(codespec: .named("edited-job", version: nil)),
-                worker: WorkerSpec(codespec: .named("edited-worker", version: nil)))
-            let error = await #expect(throws: TygerError.self) { _ = try await client.createRun(run) }
-            #expect(
-                problems(error).contains { $0.contains(bad.keyPath) && $0.contains(bad.rule) },
-                "\(problems(error))")
-            let runs = try await backend.runs(limit: nil)
-            #expect(runs.isEmpty, "no run was recorded")
-        }
-        #expect(!FileManager.default.fileExists(atPath: marker))
+        let run = RunSpec(
+            job: JobTarget(codespec: .named("edited-job", version: nil)),
+            worker: WorkerSpec(codespec: .named("edited-worker", version: nil)))
+        try await expectRefusal(home: home, marker: marker, { backend in
+            _ = try await TygerClient(store: store, backend: backend).createRun(run)
+        }, reporting: reports(bad))
     }
 
     /// Two endpoint names that differ only in case would give one variable name.
     @Test func endpointNamesThatClashAfterUpperCasingAreRefused() async throws {
         let home = try TestHome()
         let marker = home.url.appendingPathComponent("started").path
-        var configuration = LocalBackend.Configuration()
-        configuration.directory = home.url
-        try await LocalBackend.withBackend(configuration: configuration) { backend in
-            let client = TygerClient(store: FileCodespecStore(directory: home.url), backend: backend)
-            let worker = Codespec(
-                kind: .worker, command: ["touch", marker],
-                endpoints: [Endpoint(name: "rpc", port: 1), Endpoint(name: "RPC", port: 2)])
-            let spec = RunSpec(
-                job: JobTarget(codespec: .inline(Codespec(command: ["touch", marker]))),
-                worker: WorkerSpec(codespec: .inline(worker)))
-            let error = await #expect(throws: TygerError.self) { _ = try await client.createRun(spec) }
-            #expect(
-                problems(error).contains { $0.contains("both become TYGER_RPC_WORKER_ENDPOINT_ADDRESSES") },
-                "\(problems(error))")
-            let runs = try await backend.runs(limit: nil)
-            #expect(runs.isEmpty, "no run was recorded")
-        }
-        #expect(!FileManager.default.fileExists(atPath: marker))
+        let worker = Codespec(
+            kind: .worker, command: ["touch", marker],
+            endpoints: [Endpoint(name: "rpc", port: 1), Endpoint(name: "RPC", port: 2)])
+        let spec = RunSpec(
+            job: JobTarget(codespec: .inline(Codespec(command: ["touch", marker]))),
+            worker: WorkerSpec(codespec: .inline(worker)))
+        try await expectRefusal(home: home, marker: marker, { backend in
+            _ = try await TygerClient(store: FileCodespecStore(directory: home.url), backend: backend).createRun(spec)
+        }, reporting: { $0.contains("both become TYGER_RPC_WORKER_ENDPOINT_ADDRESSES") })
     }
 
     /// From the command line: `--env` and `--endpoint` flags, and spec files, with the local backend.

@@ -230,3 +230,26 @@ private final class ScriptedHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 }
+
+extension ScriptedHTTPServer {
+    /// Starts an HTTPS server presenting `pair` (signed by the test CA, which no system trusts)
+    /// and returns it with its port. With `requireClientCertificate`, the handshake fails
+    /// unless the client presents a certificate signed by the test CA; without it, only the
+    /// client's verification decides whether the handshake succeeds.
+    static func startHTTPS(
+        _ certificates: TestCertificates, pair: TestCertificates.Pair? = nil, requireClientCertificate: Bool = false
+    ) async throws -> (server: ScriptedHTTPServer, port: Int) {
+        let pair = pair ?? certificates.server
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(pair.certificatePEM)).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(pair.keyPEM), format: .pem)))
+        if requireClientCertificate {
+            tls.certificateVerification = .noHostnameVerification
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(certificates.ca.certificatePEM)))
+        } else {
+            tls.certificateVerification = .none
+        }
+        let server = ScriptedHTTPServer(tls: try NIOSSLContext(configuration: tls))
+        return (server, try await server.start())
+    }
+}

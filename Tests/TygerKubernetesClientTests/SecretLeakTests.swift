@@ -127,14 +127,7 @@ struct SecretLeakTests {
     @Test func traceLogsAndErrorOfAFailedTLSHandshakeHoldNoSecret() async throws {
         let secrets = try Secrets()
         let certificates = secrets.certificates
-        var tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(certificates.server.certificatePEM)).map {
-                .certificate($0)
-            },
-            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(certificates.server.keyPEM), format: .pem)))
-        tls.certificateVerification = .none
-        let server = ScriptedHTTPServer(tls: try NIOSSLContext(configuration: tls))
-        let port = try await server.start()
+        let (server, port) = try await ScriptedHTTPServer.startHTTPS(certificates)
         defer { Task { await server.stop() } }
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

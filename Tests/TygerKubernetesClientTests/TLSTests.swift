@@ -14,14 +14,8 @@ struct TLSTests {
     private func startServer(_ certificates: TestCertificates, named: Bool = false) async throws -> (
         ScriptedHTTPServer, Int
     ) {
-        let pair = named ? certificates.namedServer : certificates.server
-        var tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(pair.certificatePEM)).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(pair.keyPEM), format: .pem)))
-        tls.certificateVerification = .noHostnameVerification
-        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(certificates.ca.certificatePEM)))
-        let server = ScriptedHTTPServer(tls: try NIOSSLContext(configuration: tls))
-        let port = try await server.start()
+        let (server, port) = try await ScriptedHTTPServer.startHTTPS(
+            certificates, pair: named ? certificates.namedServer : certificates.server, requireClientCertificate: true)
         server.enqueue(.json(.ok, Self.body))
         return (server, port)
     }

@@ -141,14 +141,7 @@ struct TLSVerificationTests {
     /// An HTTPS server with a certificate signed by the test CA, which no system trusts; it
     /// asks for no client certificate, so only the client's verification decides.
     private func startServer(_ certificates: TestCertificates) async throws -> (ScriptedHTTPServer, Int) {
-        var tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(certificates.server.certificatePEM)).map {
-                .certificate($0)
-            },
-            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(certificates.server.keyPEM), format: .pem)))
-        tls.certificateVerification = .none
-        let server = ScriptedHTTPServer(tls: try NIOSSLContext(configuration: tls))
-        return (server, try await server.start())
+        try await ScriptedHTTPServer.startHTTPS(certificates)
     }
 
     private func get(_ configuration: KubernetesConfiguration) async throws -> TestConfigMap {

@@ -4,43 +4,8 @@ import TygerKubernetesTesting
 
 /// `tyger --backend kubernetes` end to end, against the test API server through a kubeconfig.
 @Suite struct KubernetesCommandLineTests {
-    private static func tyger() throws -> URL {
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for candidate in [directory, directory.deletingLastPathComponent()] {
-            let url = candidate.appendingPathComponent("tyger")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "tyger"])
-    }
-
-    /// Runs `tyger` on a thread of its own, so waiting for it never blocks the cooperative pool.
-    private func tyger(_ arguments: [String], kubeconfig: String) async throws -> (status: Int32, stdout: String, stderr: String) {
-        let executable = try Self.tyger()
-        return try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                let process = Process()
-                process.executableURL = executable
-                process.arguments = arguments
-                process.environment = ProcessInfo.processInfo.environment.merging(
-                    ["KUBECONFIG": kubeconfig, "TYGER_BACKEND": "kubernetes", "KUBERNETES_SERVICE_HOST": ""]) { $1 }
-                let output = Pipe()
-                let errors = Pipe()
-                process.standardOutput = output
-                process.standardError = errors
-                do {
-                    try process.run()
-                    let errorData = Thread.detachedRead(errors.fileHandleForReading)
-                    let out = output.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    continuation.resume(returning: (
-                        process.terminationStatus, String(decoding: out, as: UTF8.self),
-                        String(decoding: errorData.value, as: UTF8.self)
-                    ))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }.start()
-        }
+    private func tyger(_ arguments: [String], kubeconfig: String) async throws -> TygerProcess.Result {
+        try await TygerProcess.run(arguments, kubeconfig: kubeconfig)
     }
 
     @Test func execRenderAndShowOnACluster() async throws {

@@ -219,6 +219,33 @@ struct NameSafetyTests {
 
     // MARK: The backend and the store
 
+    /// A call that must be refused, and what to call it in a failure message.
+    typealias RefusedCall = (what: String, call: () async throws -> Void)
+
+    /// The reads and writes of a backend and a store that all depend on their configuration.
+    private static func configuredCalls(_ backend: KubernetesBackend, _ store: ConfigMapCodespecStore) -> [RefusedCall] {
+        [
+            ("run", { _ = try await backend.run(id: "1") }),
+            ("runs", { _ = try await backend.runs(limit: nil) }),
+            ("pods", { _ = try await backend.pods(of: "1") }),
+            ("store create", { _ = try await store.create(Codespec(name: "x", image: "busybox")) }),
+            ("store show", { _ = try await store.codespec(named: "x", version: nil) }),
+            ("store list", { _ = try await store.latestCodespecs(prefix: nil, limit: nil) }),
+        ]
+    }
+
+    /// Every call throws a ``TygerError`` whose message contains `expected`, and the server
+    /// receives no request at all.
+    private static func expectRefusedWithoutRequests(
+        _ calls: [RefusedCall], server: KubernetesTestServer, messageContaining expected: String
+    ) async {
+        for (what, call) in calls {
+            let error = await #expect(throws: TygerError.self, "\(what)") { try await call() }
+            #expect(error?.message.contains(expected) == true, "\(what): \(error?.message ?? "")")
+        }
+        #expect(server.requests.isEmpty, "\(server.requests)")
+    }
+
     @Test(arguments: badNamespaces)
     func theBackendAndStoreRefuseBadNamespacesBeforeSending(_ namespace: String) async throws {
         try await withKubernetesTestServer { server in
@@ -228,31 +255,22 @@ struct NameSafetyTests {
             let backend = KubernetesBackend(client: client, configuration: configuration)
             let store = ConfigMapCodespecStore(client: client, namespace: namespace)
             server.clearRequests()
-            let calls: [(String, () async throws -> Void)] = [
-                ("run", { _ = try await backend.run(id: "1") }),
-                ("runs", { _ = try await backend.runs(limit: nil) }),
-                ("cancel", { _ = try await backend.cancel(id: "1") }),
-                ("pods", { _ = try await backend.pods(of: "1") }),
-                ("logs", { for try await _ in backend.logs(of: "1", follow: false) {} }),
-                ("wait", { _ = try await backend.waitUntilTerminal("1") }),
-                (
-                    "submit",
-                    {
-                        _ = try await TygerClient(store: store, backend: backend).createRun(
-                            RunSpec(job: JobTarget(codespec: .inline(Codespec(image: "busybox", command: ["true"])))))
-                    }
-                ),
-                ("store create", { _ = try await store.create(Codespec(name: "x", image: "busybox")) }),
-                ("store show", { _ = try await store.codespec(named: "x", version: nil) }),
-                ("store list", { _ = try await store.latestCodespecs(prefix: nil, limit: nil) }),
-            ]
-            for (what, call) in calls {
-                let error = await #expect(throws: TygerError.self, "\(what)") { try await call() }
-                #expect(
-                    error?.message.contains("the namespace '\(namespace)' is not a Kubernetes namespace name") == true,
-                    "\(what): \(error?.message ?? "")")
-            }
-            #expect(server.requests.isEmpty, "\(server.requests)")
+            let calls: [RefusedCall] =
+                Self.configuredCalls(backend, store) + [
+                    ("cancel", { _ = try await backend.cancel(id: "1") }),
+                    ("logs", { for try await _ in backend.logs(of: "1", follow: false) {} }),
+                    ("wait", { _ = try await backend.waitUntilTerminal("1") }),
+                    (
+                        "submit",
+                        {
+                            _ = try await TygerClient(store: store, backend: backend).createRun(
+                                RunSpec(job: JobTarget(codespec: .inline(Codespec(image: "busybox", command: ["true"])))))
+                        }
+                    ),
+                ]
+            await Self.expectRefusedWithoutRequests(
+                calls, server: server,
+                messageContaining: "the namespace '\(namespace)' is not a Kubernetes namespace name")
             try await client.shutdown()
         }
     }
@@ -266,19 +284,8 @@ struct NameSafetyTests {
             let backend = KubernetesBackend(client: client, configuration: configuration)
             let store = ConfigMapCodespecStore(client: client, labelDomain: domain)
             server.clearRequests()
-            let calls: [(String, () async throws -> Void)] = [
-                ("run", { _ = try await backend.run(id: "1") }),
-                ("runs", { _ = try await backend.runs(limit: nil) }),
-                ("pods", { _ = try await backend.pods(of: "1") }),
-                ("store create", { _ = try await store.create(Codespec(name: "x", image: "busybox")) }),
-                ("store show", { _ = try await store.codespec(named: "x", version: nil) }),
-                ("store list", { _ = try await store.latestCodespecs(prefix: nil, limit: nil) }),
-            ]
-            for (what, call) in calls {
-                let error = await #expect(throws: TygerError.self, "\(what)") { try await call() }
-                #expect(error?.message.contains("label domain '\(domain)'") == true, "\(what): \(error?.message ?? "")")
-            }
-            #expect(server.requests.isEmpty, "\(server.requests)")
+            await Self.expectRefusedWithoutRequests(
+                Self.configuredCalls(backend, store), server: server, messageContaining: "label domain '\(domain)'")
             try await client.shutdown()
         }
     }
