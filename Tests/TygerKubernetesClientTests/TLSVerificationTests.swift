@@ -32,6 +32,32 @@ struct TLSVerificationTests {
         return try KubernetesConfiguration.fromKubeconfig(path: path, environment: [:])
     }
 
+    // MARK: Plain HTTP
+
+    /// `http://` is TLS turned off; it is allowed only where no network is crossed.
+    @Test(arguments: [
+        "http://127.0.0.1:8001", "http://127.9.8.7", "http://localhost:8001", "http://LOCALHOST", "http://[::1]:8001",
+    ])
+    func plainHTTPIsAllowedOnThisMachine(_ server: String) async throws {
+        let url = try #require(URL(string: server))
+        let client = try KubernetesClient(configuration: KubernetesConfiguration(server: url, credentials: .token("t")))
+        try await client.shutdown()
+    }
+
+    @Test(arguments: [
+        "http://10.0.0.1:8080", "http://kubernetes.example.com", "http://128.0.0.1", "http://[::2]", "http://[fe80::1]",
+        "http://localhost.example.com", "HTTP://192.168.1.5",
+    ])
+    func plainHTTPElsewhereIsRefused(_ server: String) throws {
+        let url = try #require(URL(string: server))
+        let error = #expect(throws: TygerError.self) {
+            _ = try KubernetesClient(configuration: KubernetesConfiguration(server: url, credentials: .token("t")))
+        }
+        #expect(error?.code == .backend)
+        #expect(error?.message.contains("which would send the token and every run unencrypted") == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("use https://") == true)
+    }
+
     // MARK: Reading the flag
 
     /// The YAML 1.2 core booleans, unquoted, and an absent or null field.

@@ -154,8 +154,8 @@ public final class KubernetesClient: Sendable {
     /// ``withKubernetesClient(configuration:options:logger:isolation:_:)``.
     ///
     /// - Throws: ``TygerError`` (`.backend`) when the CA, client certificate or key cannot be
-    ///   used, when both a CA and `insecureSkipTLSVerify` are set, or when the server URL holds
-    ///   a user name or password.
+    ///   used, when both a CA and `insecureSkipTLSVerify` are set, when the server URL holds
+    ///   a user name or password, or when it is plain `http://` on another machine.
     public init(
         configuration: KubernetesConfiguration,
         options: Options = Options(),
@@ -180,6 +180,13 @@ public final class KubernetesClient: Sendable {
             throw TygerError(
                 .backend,
                 "The Kubernetes server URL \(configuration.server.absoluteString) is not an https:// or http:// URL")
+        }
+        // Plain http:// is TLS turned off: allowed only where no network is crossed.
+        guard scheme == "https" || LoopbackHost.contains(host) else {
+            throw TygerError(
+                .backend,
+                "The Kubernetes server of \(configuration.source) is http://\(host), which would send the token and every run unencrypted over the network; use https://, or http:// only on this machine (localhost, 127.0.0.1 or ::1, as with kubectl proxy)"
+            )
         }
         let tls = try TLSMaterial.clientConfiguration(for: configuration)
 
