@@ -9,21 +9,21 @@ import Synchronization
 /// loop backs off from ``shortest`` by doubling, up to a ceiling that keeps the whole
 /// process near ``probesPerSecond``. As workers become ready the ceiling falls, so the
 /// last few ports, the ones the job is waiting for, are probed almost every millisecond.
-final class ProbePacing: Sendable {
+package final class ProbePacing: Sendable {
     /// The pacing shared by every local run in this process: the CPU is shared too.
-    static let shared = ProbePacing()
+    package static let shared = ProbePacing()
 
     /// The probing rate the process aims to stay under while many ports are pending.
-    let probesPerSecond: Int
+    package let probesPerSecond: Int
     /// The first interval, and the ceiling when few ports are pending.
-    let shortest: Duration
+    package let shortest: Duration
     /// The ceiling however many ports are pending; keeps the job's start within this
     /// much of its last endpoint becoming ready.
-    let longest: Duration
+    package let longest: Duration
 
     private let pendingPorts = Atomic<Int>(0)
 
-    init(
+    package init(
         probesPerSecond: Int = 5_000,
         shortest: Duration = .milliseconds(1),
         longest: Duration = .milliseconds(40)
@@ -34,20 +34,20 @@ final class ProbePacing: Sendable {
     }
 
     /// Ports that are being probed and have not answered yet, in the whole process.
-    var pending: Int { pendingPorts.load(ordering: .relaxed) }
+    package var pending: Int { pendingPorts.load(ordering: .relaxed) }
 
     /// Counts `count` more ports as pending (negative: fewer).
-    func adjustPending(by count: Int) {
+    package func adjustPending(by count: Int) {
         pendingPorts.add(count, ordering: .relaxed)
     }
 
     /// The interval after `previous`: double it, but no longer than the current ceiling.
-    func interval(after previous: Duration) -> Duration {
+    package func interval(after previous: Duration) -> Duration {
         min(previous * 2, ceiling)
     }
 
     /// `pending / probesPerSecond`, clamped to `shortest ... longest`.
-    var ceiling: Duration {
+    package var ceiling: Duration {
         let spread = Duration.seconds(Double(max(pending, 0)) / Double(probesPerSecond))
         return min(max(spread, shortest), longest)
     }
