@@ -8,13 +8,15 @@ let package = Package(
     name: "TygerFuzz",
     dependencies: [.package(name: "TygerKit", path: "..")],
     targets: [
+        // libFuzzer's entry point, shared by the fuzz targets.
+        .target(name: "FuzzDriver"),
         .executableTarget(
             name: "FuzzSpecDecoder",
-            dependencies: [.product(name: "TygerKit", package: "TygerKit")]
+            dependencies: ["FuzzDriver", .product(name: "TygerKit", package: "TygerKit")]
         ),
         .executableTarget(
             name: "FuzzDiscovery",
-            dependencies: [.product(name: "TygerWorkerDiscovery", package: "TygerKit")]
+            dependencies: ["FuzzDriver", .product(name: "TygerWorkerDiscovery", package: "TygerKit")]
         ),
         // Not a fuzzer: a plain driver for measuring one input's CPU time and memory.
         .executableTarget(

@@ -11,5 +11,5 @@ cd "$(dirname "$0")/.."
 runs="${1:-500}"
 scratch="${SCRATCH_PATH:-.build}"
 swift build --build-tests --scratch-path "$scratch"
-TYGER_LEAK_RUNS="$runs" swift test --skip-build --scratch-path "$scratch" --filter 'LeakTests' 2>&1 \
+TYGER_LEAK_RUNS="$runs" swift test --skip-build --scratch-path "$scratch" --filter 'TygerKitTests.LeakTests' 2>&1 \
     | grep -vE '^(◇|\[)|started\.$'

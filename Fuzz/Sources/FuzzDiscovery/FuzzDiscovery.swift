@@ -1,3 +1,4 @@
+import FuzzDriver
 import TygerWorkerDiscovery
 
 /// libFuzzer entry point: the bytes, as text, given to every discovery parser as the value of
@@ -22,21 +23,7 @@ public func fuzzDiscovery(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     return 0
 }
 
-// SwiftPM links executable targets with `main` renamed to `<Target>_main` (so tests can link
-// them); with `-parse-as-library` there is no Swift main, so this symbol hands control to
-// libFuzzer's driver, as libFuzzer's own `main` would.
-@_silgen_name("LLVMFuzzerRunDriver")
-private func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<Int32>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
-) -> Int32
-
 @_cdecl("FuzzDiscovery_main")
-public func fuzzDiscoveryMain(
-    _ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
-) -> Int32 {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzDiscovery(data, size) }
+public func fuzzDiscoveryMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    runFuzzer(argc, argv) { data, size in fuzzDiscovery(data, size) }
 }
