@@ -116,7 +116,8 @@ import TygerKit
 
     @Test func aResolvedSpecWithACodespecOfTheWrongKindIsRefused() throws {
         let job = Codespec(kind: .worker, command: ["true"])
-        let resolved = ResolvedRunSpec(spec: RunSpec(job: JobTarget(codespec: .named("x", version: 1))), jobCodespec: job)
+        let resolved = ResolvedRunSpec(
+            spec: RunSpec(job: JobTarget(codespec: .named("x", version: 1))), jobCodespec: job)
         let error = #expect(throws: TygerError.self) { try resolved.validate() }
         #expect(error?.code == .kindMismatch)
     }

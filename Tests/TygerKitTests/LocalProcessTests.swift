@@ -291,7 +291,8 @@ struct LocalProcessTests {
             ProcessLaunch(executable: "relative/tool"),
             ProcessLaunch(executable: "/nonexistent/tool"),
             ProcessLaunch(executable: "/bin/sh", arguments: ["-c", "exit 12"], workingDirectory: "/nonexistent/dir"),
-            ProcessLaunch(executable: "/bin/sh", arguments: ["-c", "echo $TYGER_BATCH"], environment: ["TYGER_BATCH": "b"]),
+            ProcessLaunch(
+                executable: "/bin/sh", arguments: ["-c", "echo $TYGER_BATCH"], environment: ["TYGER_BATCH": "b"]),
         ]
         let outcomes = LocalProcess.launchAll(launches)
         try #require(outcomes.count == launches.count)

@@ -28,6 +28,6 @@ import TygerKit
         }
         #expect(seen == [2, 4, 8, 10, 10, 10].map { .milliseconds($0) })
         pacing.adjustPending(by: -49)
-        #expect(pacing.interval(after: interval) == .milliseconds(1), "a falling ceiling shortens the next wait at once")
+        #expect(pacing.interval(after: interval) == .milliseconds(1), "a falling ceiling shortens the next wait")
     }
 }

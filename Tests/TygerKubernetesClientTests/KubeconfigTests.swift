@@ -40,6 +40,21 @@ struct KubeconfigTests {
             token: prod-token-value
         """
 
+    /// The error loading `text` as a kubeconfig gives, recorded as an issue when it loads.
+    private func loadError(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> TygerError? {
+        do {
+            let dir = try TemporaryDirectory()
+            defer { dir.remove() }
+            let path = try dir.write("config", text)
+            return #expect(throws: TygerError.self, sourceLocation: sourceLocation) {
+                try KubernetesConfiguration.fromKubeconfig(path: path, environment: [:])
+            }
+        } catch {
+            Issue.record(error, sourceLocation: sourceLocation)
+            return nil
+        }
+    }
+
     @Test func currentContextGivesServerNamespaceAndToken() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
@@ -92,23 +107,14 @@ struct KubeconfigTests {
     }
 
     @Test func missingCurrentContextTargetIsAnError() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let path = try dir.write(
-            "config", Self.twoContexts.replacingOccurrences(of: "current-context: dev", with: "current-context: gone"))
-
-        let error = #expect(throws: TygerError.self) {
-            try KubernetesConfiguration.fromKubeconfig(path: path, environment: [:])
-        }
+        let error = loadError(
+            Self.twoContexts.replacingOccurrences(of: "current-context: dev", with: "current-context: gone"))
         #expect(error?.message.contains("'gone'") == true)
         #expect(error?.message.contains("current-context") == true)
     }
 
     @Test func contextReferringToAMissingClusterNamesBoth() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let path = try dir.write(
-            "config",
+        let error = loadError(
             """
             current-context: c
             contexts:
@@ -118,9 +124,6 @@ struct KubeconfigTests {
             - name: u
               user: {token: t}
             """)
-        let error = #expect(throws: TygerError.self) {
-            try KubernetesConfiguration.fromKubeconfig(path: path, environment: [:])
-        }
         #expect(error?.message.contains("context 'c'") == true)
         #expect(error?.message.contains("'nowhere'") == true)
     }
@@ -249,19 +252,13 @@ struct KubeconfigTests {
 
     @Test func certificateWithoutKeyIsAnError() throws {
         let certificates = try TestCertificates.load()
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let path = try dir.write(
-            "config",
+        let error = loadError(
             """
             current-context: c
             clusters: [{name: k, cluster: {server: "https://k.test"}}]
             contexts: [{name: c, context: {cluster: k, user: u}}]
             users: [{name: u, user: {client-certificate-data: \(certificates.client.certificatePEM.base64EncodedString())}}]
             """)
-        let error = #expect(throws: TygerError.self) {
-            try KubernetesConfiguration.fromKubeconfig(path: path, environment: [:])
-        }
         #expect(error?.message.contains("client-key") == true)
         #expect(error?.message.contains("user 'u'") == true)
     }
@@ -435,10 +432,7 @@ struct KubeconfigTests {
 
     @Test func certificateAuthorityWithInsecureFlagIsAnError() throws {
         let certificates = try TestCertificates.load()
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let path = try dir.write(
-            "config",
+        let error = loadError(
             """
             current-context: c
             clusters:
@@ -449,27 +443,18 @@ struct KubeconfigTests {
                 certificate-authority-data: \(certificates.ca.certificatePEM.base64EncodedString())
             contexts: [{name: c, context: {cluster: k}}]
             """)
-        let error = #expect(throws: TygerError.self) {
-            try KubernetesConfiguration.fromKubeconfig(path: path, environment: [:])
-        }
         #expect(error?.message.contains("insecure-skip-tls-verify") == true)
         #expect(error?.message.contains("certificate authority") == true)
         #expect(error?.message.contains("cluster 'k'") == true)
     }
 
     @Test func proxyURLIsRejectedClearly() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let path = try dir.write(
-            "config",
+        let error = loadError(
             """
             current-context: c
             clusters: [{name: k, cluster: {server: "https://k.test", proxy-url: "socks5://localhost:1080"}}]
             contexts: [{name: c, context: {cluster: k}}]
             """)
-        let error = #expect(throws: TygerError.self) {
-            try KubernetesConfiguration.fromKubeconfig(path: path, environment: [:])
-        }
         #expect(error?.message.contains("proxy-url") == true)
         #expect(error?.message.contains("not supported") == true)
     }
@@ -492,18 +477,12 @@ struct KubeconfigTests {
     }
 
     @Test func serverMustBeAnHTTPURL() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let path = try dir.write(
-            "config",
+        let error = loadError(
             """
             current-context: c
             clusters: [{name: k, cluster: {server: "k.test:6443"}}]
             contexts: [{name: c, context: {cluster: k}}]
             """)
-        let error = #expect(throws: TygerError.self) {
-            try KubernetesConfiguration.fromKubeconfig(path: path, environment: [:])
-        }
         #expect(error?.message.contains("'server'") == true)
         #expect(error?.message.contains("cluster 'k'") == true)
     }

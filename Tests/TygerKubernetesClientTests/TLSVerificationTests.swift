@@ -54,8 +54,9 @@ struct TLSVerificationTests {
             _ = try KubernetesClient(configuration: KubernetesConfiguration(server: url, credentials: .token("t")))
         }
         #expect(error?.code == .backend)
-        #expect(error?.message.contains("which would send the token and every run unencrypted") == true, "\(error?.message ?? "")")
-        #expect(error?.message.contains("use https://") == true)
+        let message = error?.message ?? ""
+        #expect(message.contains("which would send the token and every run unencrypted"), "\(message)")
+        #expect(message.contains("use https://"))
     }
 
     // MARK: Reading the flag

@@ -223,7 +223,9 @@ struct NameSafetyTests {
     typealias RefusedCall = (what: String, call: () async throws -> Void)
 
     /// The reads and writes of a backend and a store that all depend on their configuration.
-    private static func configuredCalls(_ backend: KubernetesBackend, _ store: ConfigMapCodespecStore) -> [RefusedCall] {
+    private static func configuredCalls(
+        _ backend: KubernetesBackend, _ store: ConfigMapCodespecStore
+    ) -> [RefusedCall] {
         [
             ("run", { _ = try await backend.run(id: "1") }),
             ("runs", { _ = try await backend.runs(limit: nil) }),
@@ -263,8 +265,9 @@ struct NameSafetyTests {
                     (
                         "submit",
                         {
+                            let job = Codespec(image: "busybox", command: ["true"])
                             _ = try await TygerClient(store: store, backend: backend).createRun(
-                                RunSpec(job: JobTarget(codespec: .inline(Codespec(image: "busybox", command: ["true"])))))
+                                RunSpec(job: JobTarget(codespec: .inline(job))))
                         }
                     ),
                 ]

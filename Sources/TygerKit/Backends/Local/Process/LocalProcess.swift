@@ -47,7 +47,8 @@ package final class LocalProcess: Sendable {
             do throws(LocalProcessError) {
                 try validate(launch)
                 startable.append(index)
-                outcomes.append(.failure(spawnError(launch, stage: Int32(TYGER_SPAWN_STAGE_SETUP.rawValue), errno: ECANCELED)))
+                let notYet = spawnError(launch, stage: Int32(TYGER_SPAWN_STAGE_SETUP.rawValue), errno: ECANCELED)
+                outcomes.append(.failure(notYet))
             } catch {
                 outcomes.append(.failure(error))
             }
