@@ -91,6 +91,7 @@ let package = Package(
             ],
             path: "Benchmarks/TygerBenchmarks"
         ),
+        .target(name: "TygerTestSupport", path: "Tests/Support"),
         .executableTarget(
             name: "tyger-store-stress",
             dependencies: ["TygerKit"],
@@ -104,7 +105,7 @@ let package = Package(
         .testTarget(
             name: "TygerKitTests",
             dependencies: [
-                "TygerKit", "TygerKitTesting", "TygerCLI", "tyger-conformance", "tyger-store-stress",
+                "TygerKit", "TygerKitTesting", "TygerTestSupport", "TygerCLI", "tyger-conformance", "tyger-store-stress",
                 "tyger-process-probe", "prime-worker", "prime-job",
             ],
             resources: [.copy("Fixtures")]
@@ -112,19 +113,21 @@ let package = Package(
         .testTarget(
             name: "TygerKubernetesTests",
             dependencies: [
-                "TygerKubernetes", "TygerKubernetesTesting", "TygerKitTesting", "TygerKit", "tyger-conformance", "TygerCLI",
+                "TygerKubernetes", "TygerKubernetesTesting", "TygerKitTesting", "TygerKit", "TygerTestSupport",
+                "tyger-conformance", "TygerCLI",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
         .testTarget(
             name: "TygerKubernetesTestingTests",
-            dependencies: ["TygerKubernetesTesting"]
+            dependencies: ["TygerKubernetesTesting", "TygerTestSupport"]
         ),
         .testTarget(
             name: "TygerKubernetesClientTests",
             dependencies: [
                 "TygerKubernetes",
                 "TygerKit",
+                "TygerTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

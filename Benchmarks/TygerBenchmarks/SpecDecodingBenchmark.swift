@@ -1,7 +1,7 @@
 import Foundation
 import TygerKit
 
-/// Figure 4: decoding and validating a typical run file, the SPEC §5 example with inline
+/// Figure 4: decoding and validating a typical run file, the spec-file guide's example with inline
 /// codespecs that the tests use as a fixture.
 struct SpecDecodingBenchmark {
     var iterations = 1_000

@@ -1,6 +1,6 @@
 import Foundation
 
-// tyger-benchmarks: measures the figures issue 5 sets TygerKit, prints each with its target and
+// tyger-benchmarks: measures the performance targets TygerKit holds itself to, prints each with its target and
 // the value it is judged by, and exits 1 when any misses its target. Run it in release:
 //
 //     swift build -c release --product tyger-conformance && swift run -c release tyger-benchmarks

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Testing
 public import TygerKit
 
@@ -187,17 +187,25 @@ public struct BackendConformanceSuite: Sendable {
         try await expectNothingLeft(ExecutedRun(submitted: submitted, final: final, statuses: [], logs: stored, marker: marker))
     }
 
-    /// Runs every check.
+    /// Runs one check of the suite.
+    public func run(_ check: BackendConformanceCheck) async throws {
+        switch check {
+        case .discoveryContract: try await discoveryContract()
+        case .discoveryContractWithEightReplicas: try await discoveryContract(replicas: 8)
+        case .jobWaitsForEveryEndpoint: try await jobWaitsForEveryEndpoint()
+        case .runWithoutWorkers: try await runWithoutWorkers()
+        case .failingJobFailsTheRun: try await failingJobFailsTheRun()
+        case .everyJobReplicaMustSucceed: try await everyJobReplicaMustSucceed()
+        case .cancelStopsEverything: try await cancelStopsEverything()
+        case .pendingTimeout: try await pendingTimeout()
+        case .runningTimeout: try await runningTimeout()
+        case .mergedLogs: try await mergedLogs()
+        }
+    }
+
+    /// Runs every check, one after the other.
     public func runAll() async throws {
-        try await discoveryContract()
-        try await jobWaitsForEveryEndpoint()
-        try await runWithoutWorkers()
-        try await failingJobFailsTheRun()
-        try await everyJobReplicaMustSucceed()
-        try await cancelStopsEverything()
-        try await pendingTimeout()
-        try await runningTimeout()
-        try await mergedLogs()
+        for check in BackendConformanceCheck.allCases { try await run(check) }
     }
 
     // MARK: - Running
@@ -252,17 +260,17 @@ public struct BackendConformanceSuite: Sendable {
         return ExecutedRun(submitted: submitted, final: final, statuses: statuses, logs: logs, marker: marker)
     }
 
-    private func waitFor(_ id: String, until condition: @escaping @Sendable (Run) -> Bool) async throws -> Run {
+    private func waitFor(_ id: RunID, until condition: @escaping @Sendable (Run) -> Bool) async throws -> Run {
         try await follow(id, until: condition).run
     }
 
-    private func waitForTerminal(_ id: String) async throws -> Run {
+    private func waitForTerminal(_ id: RunID) async throws -> Run {
         try await waitFor(id) { $0.status.isTerminal }
     }
 
     /// Follows a run's updates until `condition` holds, failing after ``runDeadline``; also
     /// returns the distinct statuses seen on the way.
-    private func follow(_ id: String, until condition: @escaping @Sendable (Run) -> Bool) async throws
+    private func follow(_ id: RunID, until condition: @escaping @Sendable (Run) -> Bool) async throws
         -> (run: Run, statuses: [RunStatus])
     {
         let updates = client.updates(of: id)
@@ -309,6 +317,40 @@ public struct BackendConformanceSuite: Sendable {
         }
         return observed.last == expected.last
     }
+}
+
+/// The checks of ``BackendConformanceSuite``, listed once so that every backend's tests run
+/// the same ones:
+///
+/// ```swift
+/// @Test(arguments: BackendConformanceCheck.allCases)
+/// func conformance(_ check: BackendConformanceCheck) async throws {
+///     try await withSuite { try await $0.run(check) }
+/// }
+/// ```
+public enum BackendConformanceCheck: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    /// ``BackendConformanceSuite/discoveryContract(replicas:)`` with 3 replicas.
+    case discoveryContract
+    /// ``BackendConformanceSuite/discoveryContract(replicas:)`` with 8 replicas.
+    case discoveryContractWithEightReplicas
+    /// ``BackendConformanceSuite/jobWaitsForEveryEndpoint(replicas:)``.
+    case jobWaitsForEveryEndpoint
+    /// ``BackendConformanceSuite/runWithoutWorkers()``.
+    case runWithoutWorkers
+    /// ``BackendConformanceSuite/failingJobFailsTheRun(exitCode:)``.
+    case failingJobFailsTheRun
+    /// ``BackendConformanceSuite/everyJobReplicaMustSucceed()``.
+    case everyJobReplicaMustSucceed
+    /// ``BackendConformanceSuite/cancelStopsEverything()``.
+    case cancelStopsEverything
+    /// ``BackendConformanceSuite/pendingTimeout()``.
+    case pendingTimeout
+    /// ``BackendConformanceSuite/runningTimeout()``.
+    case runningTimeout
+    /// ``BackendConformanceSuite/mergedLogs()``.
+    case mergedLogs
+
+    public var description: String { rawValue }
 }
 
 /// A conformance check that could not complete.

@@ -10,7 +10,8 @@ import TygerWorkerDiscovery
 
 /// `job-discovery <endpoint> [--expect-replicas N]`: the job side of the discovery contract.
 ///
-/// Mirrors upstream Tyger's own end-to-end check (SPEC §4) and tightens it: address *i* must be
+/// Mirrors upstream Tyger's own end-to-end check (a job and several workers, each address
+/// answering from a distinct replica) and tightens it: address *i* must be
 /// served by replica *i*, not merely by some distinct replica, because jobs shard work by index.
 enum JobDiscoveryCommand {
     /// How long one worker may take to accept and answer; generous, since the backend promised

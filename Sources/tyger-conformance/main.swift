@@ -7,7 +7,7 @@ import Darwin
 #endif
 
 // tyger-conformance: the programs a backend conformance suite runs as jobs and workers.
-// Each subcommand exercises one behaviour of the contract in /work/shared/SPEC.md and reports
+// Each subcommand exercises one behaviour of the distributed-run contract and reports
 // through its exit status, stdout and stderr only, so any backend can run it unchanged.
 
 /// The command-line summary printed for mistakes in the arguments.

@@ -18,7 +18,7 @@ private func decode(_ yaml: String) throws -> Codespec {
     try SpecFile.decodeCodespec(from: yaml)
 }
 
-@Suite("Codespec equality (SPEC §2)")
+@Suite("Codespec equality")
 struct CodespecEqualityTests {
     @Test("env order is ignored")
     func envOrder() throws {

@@ -41,7 +41,19 @@ struct CodespecReferenceTests {
         for text in ["x", "x/versions/3", "my.codespec_1/versions/10"] {
             #expect(try CodespecReference(parsing: text).text == text)
         }
-        #expect(CodespecReference.grammar == #"^[a-z0-9\-._]+(/versions/[0-9]+)?$"#)
+    }
+
+    /// The published grammar describes exactly what the parser accepts (other than the
+    /// reserved names `.` and `..`), so messages quoting it tell the truth.
+    @Test(arguments: [
+        "x", "x/versions/3", "my.codespec_1/versions/10", "a-b", "X", "x/versions/", "x/versions/-1", "x/Versions/1",
+        "/versions/1", "x/versions/1/versions/2", "x y", "", "x/v/1", "é", "x/versions/01",
+    ])
+    func theGrammarMatchesTheParser(_ text: String) throws {
+        let grammar = try Regex(CodespecReference.grammar)
+        let matches = (try? grammar.wholeMatch(in: text)) != nil
+        let parses = (try? CodespecReference(parsing: text)) != nil
+        #expect(matches == parses, "grammar says \(matches), parser says \(parses)")
     }
 
     @Test("Named references are written as strings, inline ones as mappings")
@@ -89,15 +101,14 @@ struct CodespecResolutionTests {
 
     @Test("Creating a codespec equal to the latest returns the latest and stores nothing")
     func equalToLatest() async throws {
-        let clock = Clock()
-        let store = InMemoryCodespecStore(now: { clock.next() })
-        let stored = try await store.create(a)
+        let store = InMemoryCodespecStore()
+        let stored = try await store.create(a, at: Date(timeIntervalSince1970: 1_000))
         #expect(stored.version == 1)
 
         var same = Codespec(name: "x", image: "a", command: ["run"], env: ["B": "2", "A": "1"])
         same.version = 41
         same.createdAt = Date(timeIntervalSince1970: 0)
-        let again = try await store.create(same)
+        let again = try await store.create(same, at: Date(timeIntervalSince1970: 2_000))
         #expect(again.version == 1)
         #expect(again.createdAt == stored.createdAt, "the stored version is returned unchanged")
         #expect(try await store.codespec(named: "x").version == 1)
@@ -110,13 +121,13 @@ struct CodespecResolutionTests {
     @Test("The store sets version and createdAt, ignoring what the caller wrote")
     func storeSetsVersion() async throws {
         let date = Date(timeIntervalSince1970: 1_800_000_000)
-        let store = InMemoryCodespecStore(now: { date })
+        let store = InMemoryCodespecStore()
         var codespec = a
         codespec.version = 99
         codespec.createdAt = Date(timeIntervalSince1970: 5)
-        let stored = try await store.create(codespec)
+        let stored = try await store.create(codespec, at: date.addingTimeInterval(0.75))
         #expect(stored.version == 1)
-        #expect(stored.createdAt == date)
+        #expect(stored.createdAt == date, "whole seconds, so the stored time reads back equal")
         #expect(stored == a)
     }
 
@@ -153,19 +164,21 @@ struct CodespecResolutionTests {
             worker: WorkerSpec(codespec: .named("w", version: 1), replicas: 2)
         )
         let before = try await store.resolve(spec)
-        #expect(before.spec == spec)
-        #expect(before.jobCodespec.version == 1)
-        #expect(before.jobCodespec == a)
-        #expect(before.workerCodespec?.version == worker.version)
-        #expect(before.workerCodespec?.endpoints == [Endpoint(name: "rpc", port: 80)])
+        #expect(before.runSpec == spec)
+        #expect(before.job.reference == "x")
+        #expect(before.worker?.reference == "w/versions/1")
+        #expect(before.job.codespec.version == 1)
+        #expect(before.job.codespec == a)
+        #expect(before.worker?.codespec.version == worker.version)
+        #expect(before.worker?.codespec.endpoints == [Endpoint(name: "rpc", port: 80)])
 
         _ = try await store.create(b)
         _ = try await store.create(Codespec(kind: .worker, name: "w", image: "w2"))
         let after = try await store.resolve(spec)
-        #expect(after.jobCodespec.version == 2)
-        #expect(after.jobCodespec.image == "b")
-        #expect(after.workerCodespec?.version == 1, "a pinned version does not move")
-        #expect(before.jobCodespec.image == "a", "an earlier resolution keeps its codespec")
+        #expect(after.job.codespec.version == 2)
+        #expect(after.job.codespec.image == "b")
+        #expect(after.worker?.codespec.version == 1, "a pinned version does not move")
+        #expect(before.job.codespec.image == "a", "an earlier resolution keeps its codespec")
     }
 
     @Test("A job target naming a worker codespec is a kind mismatch, and the reverse")
@@ -205,7 +218,7 @@ struct CodespecResolutionTests {
             job: JobTarget(codespec: .named("j", version: nil), replicas: 2),
             worker: WorkerSpec(codespec: .named("w", version: nil), replicas: 3)
         )
-        #expect(try await store.resolve(ok).jobCodespec.maxReplicas == 2)
+        #expect(try await store.resolve(ok).job.codespec.maxReplicas == 2)
 
         var tooManyJobs = ok
         tooManyJobs.job.replicas = 3
@@ -248,17 +261,17 @@ struct CodespecResolutionTests {
                 worker: WorkerSpec(codespec: .inline(inlineWorker), replicas: 2)
             )
         )
-        #expect(resolved.jobCodespec.kind == .job)
-        #expect(resolved.workerCodespec?.kind == .worker)
-        #expect(resolved.workerCodespec?.endpoints == [Endpoint(name: "gadgetron", port: 9002)])
+        #expect(resolved.job.codespec.kind == .job)
+        #expect(resolved.worker?.codespec.kind == .worker)
+        #expect(resolved.worker?.codespec.endpoints == [Endpoint(name: "gadgetron", port: 9002)])
 
         #expect(try await store.resolve(.inline(Codespec(kind: .worker)), as: .job).kind == .job)
 
         // From a file: the inline codespecs of the fixture resolve without any store content.
         let fromFile = try await store.resolve(try Fixture.run("run-inline.yaml"))
-        #expect(fromFile.jobCodespec.kind == .job)
-        #expect(fromFile.workerCodespec?.kind == .worker)
-        #expect(fromFile.workerCodespec?.image == "ghcr.io/gadgetron/gadgetron:4.2")
+        #expect(fromFile.job.codespec.kind == .job)
+        #expect(fromFile.worker?.codespec.kind == .worker)
+        #expect(fromFile.worker?.codespec.image == "ghcr.io/gadgetron/gadgetron:4.2")
     }
 
     @Test("The inline maxReplicas rule also holds at resolve")
@@ -299,17 +312,5 @@ struct CodespecResolutionTests {
         #expect(latest.map(\.version) == [2, 1])
         #expect(try await store.latestCodespecs(prefix: "z", limit: nil).map(\.name) == ["zeta"])
         #expect(try await store.latestCodespecs(prefix: nil, limit: 1).map(\.name) == ["alpha"])
-    }
-}
-
-/// A clock that ticks one second per call, so each stored version gets its own time.
-private final class Clock: Sendable {
-    private let ticks = Mutex(0)
-
-    func next() -> Date {
-        ticks.withLock { ticks in
-            ticks += 1
-            return Date(timeIntervalSince1970: 1_700_000_000 + Double(ticks))
-        }
     }
 }

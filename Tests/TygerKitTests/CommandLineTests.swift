@@ -1,24 +1,25 @@
 import Foundation
 import Testing
 import TygerKit
+import TygerTestSupport
 
 /// The `tyger` command end to end, as a user runs it.
 @Suite struct CommandLineTests {
     private let tyger: URL
     private let conformance: String
-    private let home: TestHome
+    private let home: TemporaryDirectory
 
     init() throws {
         tyger = try BuiltProduct.url("tyger")
         conformance = try BuiltProduct.url("tyger-conformance").path
-        home = try TestHome()
+        home = try TemporaryDirectory()
     }
 
     private func command(_ arguments: [String], environment: [String: String] = [:]) -> ChildProcess {
         ChildProcess(tyger, arguments, environment: ["TYGER_HOME": home.url.path].merging(environment) { $1 })
     }
 
-    private func tyger(_ arguments: String...) async throws -> (status: Int32, stdout: String, stderr: String) {
+    private func tyger(_ arguments: String...) async throws -> ProcessResult {
         let child = command(arguments)
         try child.start()
         return await child.finish()
@@ -107,7 +108,7 @@ import TygerKit
         let shown = try await tyger("run", "show", id)
         #expect(shown.stdout.contains("status: Canceled"), "\(shown.stdout)")
         let listed = try await tyger("run", "list", "-o", "json")
-        #expect(listed.stdout.contains("\"id\" : \"\(id)\""))
+        #expect(listed.stdout.contains("\"id\" : \(id)"), "\(listed.stdout)")
     }
 
     @Test func killingTheHostKillsEveryProcessOfTheRun() async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TygerKit
+import TygerTestSupport
 
 /// Names that become environment variables of local processes (codespec `env` keys, and
 /// endpoint names in `TYGER_<NAME>_WORKER_ENDPOINT_ADDRESSES` and `TYGER_<NAME>_ENDPOINT_PORT`)
@@ -60,14 +61,12 @@ import TygerKit
     /// problem for which `expected` holds, with no run recorded and no process run (`marker`
     /// is the file the run's processes would touch).
     private func expectRefusal(
-        home: TestHome,
+        home: TemporaryDirectory,
         marker: String,
         _ attempt: (LocalBackend) async throws -> Void,
         reporting expected: (String) -> Bool
     ) async throws {
-        var configuration = LocalBackend.Configuration()
-        configuration.directory = home.url
-        try await LocalBackend.withBackend(configuration: configuration) { backend in
+        try await withLocalBackend(home: home) { backend in
             let error = await #expect(throws: TygerError.self) { try await attempt(backend) }
             #expect(error?.code == .invalidSpec)
             let reported = problems(error)
@@ -84,7 +83,7 @@ import TygerKit
 
     @Test(arguments: badNames)
     func inlineCodespecsAreRefusedBeforeAnythingStarts(_ bad: BadName) async throws {
-        let home = try TestHome()
+        let home = try TemporaryDirectory()
         let marker = home.url.appendingPathComponent("started").path
         try await expectRefusal(home: home, marker: marker, { backend in
             let client = TygerClient(store: FileCodespecStore(directory: home.url), backend: backend)
@@ -92,13 +91,11 @@ import TygerKit
         }, reporting: reports(bad))
     }
 
-    /// A resolved spec built by hand skips the client and the store: the backend itself must
-    /// refuse it, and say where the bad name is.
+    /// A resolved spec built by hand skips the client and the store, so no backend could be
+    /// trusted to check it: it cannot be built at all, and the error says where the bad name is.
     @Test(arguments: badNames)
-    func theLocalBackendRefusesAHandBuiltResolvedSpec(_ bad: BadName) async throws {
-        let home = try TestHome()
-        let marker = home.url.appendingPathComponent("started").path
-        let written = spec(bad, marker: marker)
+    func aHandBuiltResolvedSpecWithABadNameCannotBeBuilt(_ bad: BadName) throws {
+        let written = spec(bad, marker: "/nonexistent/marker")
         guard case .inline(var job) = written.job.codespec, case .inline(var worker)? = written.worker?.codespec else {
             Issue.record("the test spec has inline codespecs")
             return
@@ -109,16 +106,18 @@ import TygerKit
         var named = written
         named.job.codespec = .named("job", version: 1)
         named.worker?.codespec = .named("worker", version: 1)
-        let resolved = ResolvedRunSpec(spec: named, jobCodespec: job, workerCodespec: worker)
-        try await expectRefusal(
-            home: home, marker: marker, { backend in _ = try await backend.submit(resolved) }, reporting: reports(bad))
+        let error = #expect(throws: TygerError.self) {
+            _ = try ResolvedRunSpec(spec: named, jobCodespec: job, workerCodespec: worker)
+        }
+        #expect(error?.code == .invalidSpec)
+        #expect(problems(error).contains(where: reports(bad)), "\(problems(error))")
     }
 
-    @Test func aResolvedSpecWithACodespecOfTheWrongKindIsRefused() throws {
+    @Test func aResolvedSpecWithACodespecOfTheWrongKindCannotBeBuilt() throws {
         let job = Codespec(kind: .worker, command: ["true"])
-        let resolved = ResolvedRunSpec(
-            spec: RunSpec(job: JobTarget(codespec: .named("x", version: 1))), jobCodespec: job)
-        let error = #expect(throws: TygerError.self) { try resolved.validate() }
+        let error = #expect(throws: TygerError.self) {
+            _ = try ResolvedRunSpec(spec: RunSpec(job: JobTarget(codespec: .named("x", version: 1))), jobCodespec: job)
+        }
         #expect(error?.code == .kindMismatch)
     }
 
@@ -126,7 +125,7 @@ import TygerKit
     /// store is a folder anyone with access can change, so a resolved codespec is checked again.
     @Test(arguments: badNames.filter { !$0.name.contains("\u{0}") })
     func storedCodespecsEditedOnDiskAreRefusedBeforeAnythingStarts(_ bad: BadName) async throws {
-        let home = try TestHome()
+        let home = try TemporaryDirectory()
         let marker = home.url.appendingPathComponent("started").path
         let store = FileCodespecStore(directory: home.url)
         let valid = spec(BadName(place: bad.place, name: "GOOD"), marker: marker)
@@ -159,7 +158,7 @@ import TygerKit
 
     /// Two endpoint names that differ only in case would give one variable name.
     @Test func endpointNamesThatClashAfterUpperCasingAreRefused() async throws {
-        let home = try TestHome()
+        let home = try TemporaryDirectory()
         let marker = home.url.appendingPathComponent("started").path
         let worker = Codespec(
             kind: .worker, command: ["touch", marker],
@@ -174,10 +173,10 @@ import TygerKit
 
     /// From the command line: `--env` and `--endpoint` flags, and spec files, with the local backend.
     @Test func theCommandLineRefusesBadNamesBeforeAnythingStarts() async throws {
-        let home = try TestHome()
+        let home = try TemporaryDirectory()
         let tyger = try BuiltProduct.url("tyger")
         let marker = home.url.appendingPathComponent("started").path
-        func run(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        func run(_ arguments: [String]) async throws -> ProcessResult {
             let child = ChildProcess(
                 tyger, arguments, environment: ["TYGER_HOME": home.url.path, "TYGER_BACKEND": "local"])
             try child.start()

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TygerKit
+import TygerTestSupport
 
 @Suite struct FileCodespecStoreTests {
     private func worker(_ command: String, port: Int = 8080) -> Codespec {
@@ -22,13 +23,13 @@ import TygerKit
 
     @Test func returnsTheLatestUnchangedWhenContentIsEqual() async throws {
         let home = try TemporaryDirectory()
-        let store = FileCodespecStore(directory: home.url, now: { Date(timeIntervalSince1970: 1_000) })
-        let first = try await store.create(worker("a"))
-        let reordered = FileCodespecStore(directory: home.url, now: { Date(timeIntervalSince1970: 2_000) })
+        let store = FileCodespecStore(directory: home.url)
+        let first = try await store.create(worker("a"), at: Date(timeIntervalSince1970: 1_000))
+        let reordered = FileCodespecStore(directory: home.url)
         var same = worker("a")
         same.env = [:]
         same.args = []
-        let again = try await reordered.create(same)
+        let again = try await reordered.create(same, at: Date(timeIntervalSince1970: 2_000))
         #expect(again.version == 1)
         #expect(again.createdAt == first.createdAt)
         let files = try FileManager.default.contentsOfDirectory(atPath: home.url.appendingPathComponent("codespecs/w").path)

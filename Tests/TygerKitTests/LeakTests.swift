@@ -2,12 +2,13 @@ import Foundation
 import Testing
 import TygerKit
 import TygerKitTesting
+import TygerTestSupport
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// Many runs back to back on one local backend leave nothing behind (issue 5, item 4): no
+/// Many runs back to back on one local backend leave nothing behind: no
 /// zombie processes, no growth in open file descriptors or threads, and flat memory.
 ///
 /// 100 runs by default; `TYGER_LEAK_RUNS=500` (what `scripts/leak-check.sh` sets) for the full
@@ -64,12 +65,8 @@ import TygerKitTesting
     }
 
     @Test(.timeLimit(.minutes(10))) func manyRunsLeaveNothingBehind() async throws {
-        let home = try TestHome()
-        var configuration = LocalBackend.Configuration()
-        configuration.directory = home.url
         // Stopping a worker schedules a SIGKILL for the end of the grace period, which keeps the
         // stopped process (and its zombie) until then; a short grace lets the check settle fast.
-        configuration.gracePeriod = .milliseconds(300)
         let programs = ConformancePrograms.executable(try BuiltProduct.url("tyger-conformance").path)
         let exitZero = RunSpec(job: JobTarget(codespec: .inline(programs.codespec(.job, ["exit", "0"]))))
         var withWorker = exitZero
@@ -78,7 +75,7 @@ import TygerKitTesting
             replicas: 1)
         let total = Self.runCount
 
-        let (warm, after, elapsed) = try await LocalBackend.withBackend(configuration: configuration) { backend in
+        let (warm, after, elapsed) = try await withLocalBackend({ $0.gracePeriod = .milliseconds(300) }) { backend in
             let client = TygerClient(store: InMemoryCodespecStore(), backend: backend)
             func execute(_ index: Int) async throws {
                 // Every fourth run has a worker, so worker start, probing and stopping are covered.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TygerKit
+import TygerTestSupport
 
 /// What only the local backend does: processes, PATH lookup, restarts, start failures.
 @Suite struct LocalBackendTests {
@@ -14,12 +15,7 @@ import TygerKit
         _ spec: RunSpec,
         configure: (inout LocalBackend.Configuration) -> Void = { _ in }
     ) async throws -> (run: Run, logs: [String]) {
-        let home = try TestHome()
-        var configuration = LocalBackend.Configuration()
-        configuration.directory = home.url
-        configuration.gracePeriod = .seconds(3)
-        configure(&configuration)
-        return try await LocalBackend.withBackend(configuration: configuration) { backend in
+        try await withLocalBackend(configure) { backend in
             let client = TygerClient(store: InMemoryCodespecStore(), backend: backend)
             let submitted = try await client.createRun(spec)
             let final = try await client.waitUntilTerminal(submitted.id)
@@ -55,7 +51,7 @@ import TygerKit
     }
 
     @Test func looksCommandsUpInPathAndHonoursTheWorkingDirectory() async throws {
-        let directory = try TestHome()
+        let directory = try TemporaryDirectory()
         let (run, logs) = try await execute(job(["pwd"], workingDir: directory.url.path))
         #expect(run.status == .succeeded)
         #expect(logs.contains("[job] \(directory.url.path)"), "\(logs)")
@@ -75,7 +71,7 @@ import TygerKit
     }
 
     @Test func aWorkerWithoutPermissionFailsTheRun() async throws {
-        let directory = try TestHome()
+        let directory = try TemporaryDirectory()
         let script = directory.url.appendingPathComponent("worker.sh")
         try Data("#!/bin/sh\nexit 0\n".utf8).write(to: script)
         var spec = job([conformance, "exit", "0"])
@@ -93,7 +89,7 @@ import TygerKit
     }
 
     @Test func aWorkerThatExitsIsRestarted() async throws {
-        let directory = try TestHome()
+        let directory = try TemporaryDirectory()
         let marker = directory.url.appendingPathComponent("started-once").path
         var spec = job([conformance, "job-discovery", "rpc", "--expect-replicas", "1"])
         spec.worker = WorkerSpec(
@@ -108,12 +104,10 @@ import TygerKit
         var spec = job([conformance, "sleep", "300"])
         spec.worker = WorkerSpec(
             codespec: .inline(Codespec(kind: .worker, command: [conformance], args: ["exit", "2"], endpoints: [Endpoint(name: "rpc", port: 8080)])))
-        let home = try TestHome()
-        var configuration = LocalBackend.Configuration()
-        configuration.directory = home.url
-        configuration.initialRestartDelay = .milliseconds(20)
-        configuration.maximumRestartDelay = .milliseconds(80)
-        let delays = try await LocalBackend.withBackend(configuration: configuration) { backend in
+        let delays = try await withLocalBackend({
+            $0.initialRestartDelay = .milliseconds(20)
+            $0.maximumRestartDelay = .milliseconds(80)
+        }) { backend in
             let client = TygerClient(store: InMemoryCodespecStore(), backend: backend)
             let run = try await client.createRun(spec)
             var delays: [Int] = []
@@ -150,10 +144,7 @@ import TygerKit
     }
 
     @Test func theLocalBackendRefusesWhatItCannotHonour() async throws {
-        let home = try TestHome()
-        var configuration = LocalBackend.Configuration()
-        configuration.directory = home.url
-        try await LocalBackend.withBackend(configuration: configuration) { backend in
+        try await withLocalBackend { backend in
             let client = TygerClient(store: InMemoryCodespecStore(), backend: backend)
             let gpu = RunSpec(job: JobTarget(codespec: .inline(Codespec(command: ["true"], resources: CodespecResources(gpu: 1)))))
             let error = await #expect(throws: TygerError.self) { _ = try await client.createRun(gpu) }
@@ -167,22 +158,20 @@ import TygerKit
     }
 
     @Test func runsAreRecordedAndListedNewestFirst() async throws {
-        let home = try TestHome()
-        var configuration = LocalBackend.Configuration()
-        configuration.directory = home.url
-        try await LocalBackend.withBackend(configuration: configuration) { backend in
+        let home = try TemporaryDirectory()
+        try await withLocalBackend(home: home) { backend in
             let client = TygerClient(store: InMemoryCodespecStore(), backend: backend)
             for code in [0, 4] {
                 let run = try await client.createRun(job([conformance, "exit", "\(code)"]))
                 _ = try await client.waitUntilTerminal(run.id)
             }
             let runs = try await client.runs()
-            #expect(runs.map(\.id) == ["2", "1"])
+            #expect(runs.map(\.id.value) == [2, 1])
             #expect(runs.map(\.status) == [.failed, .succeeded])
-            let missing = await #expect(throws: TygerError.self) { try await client.run(id: "99") }
+            let missing = await #expect(throws: TygerError.self) { try await client.run(id: RunID(parsing: "99")) }
             #expect(missing?.code == .runNotFound)
         }
-        let reopened = LocalBackend(configuration: configuration)
-        #expect(try await reopened.run(id: "2").statusReason == "Main exited with code 4")
+        let reopened = try await withLocalBackend(home: home) { try await $0.run(id: RunID(parsing: "2")) }
+        #expect(reopened.statusReason == "Main exited with code 4")
     }
 }

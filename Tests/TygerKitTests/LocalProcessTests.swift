@@ -5,6 +5,7 @@ import TygerKit
 
 #if canImport(Glibc)
 import Glibc
+import TygerTestSupport
 #endif
 
 @Suite(.timeLimit(.minutes(1)))
@@ -106,7 +107,7 @@ struct LocalProcessTests {
     }
 
     @Test func workingDirectoryIsHonoured() async throws {
-        let directory = try ScratchDirectory()
+        let directory = try TemporaryDirectory()
         let process = try LocalProcess.launch(ProcessLaunch(executable: "/bin/pwd", workingDirectory: directory.path))
         #expect(await collect(process).map(\.text) == [directory.resolvedPath])
     }
@@ -123,8 +124,8 @@ struct LocalProcessTests {
     }
 
     @Test func nonExecutableFileFailsSynchronously() throws {
-        let directory = try ScratchDirectory()
-        let file = try directory.file("script", contents: "#!/bin/sh\nexit 0\n", mode: 0o644)
+        let directory = try TemporaryDirectory()
+        let file = try directory.write("script", "#!/bin/sh\nexit 0\n", mode: 0o644)
         let error = try #require(throws: LocalProcessError.self) {
             try LocalProcess.launch(ProcessLaunch(executable: file))
         }
@@ -133,8 +134,8 @@ struct LocalProcessTests {
     }
 
     @Test func unknownFormatFailsSynchronously() async throws {
-        let directory = try ScratchDirectory()
-        let file = try directory.file("garbage", contents: "\u{1}\u{2}not a program", mode: 0o755)
+        let directory = try TemporaryDirectory()
+        let file = try directory.write("garbage", "\u{1}\u{2}not a program", mode: 0o755)
         // ETXTBSY while a fork from a concurrently running test briefly holds a copy of
         // the descriptor that wrote the file; it goes away once that child execs.
         var error: LocalProcessError?
@@ -166,11 +167,11 @@ struct LocalProcessTests {
     // MARK: - Executable lookup
 
     @Test func lookupFollowsPathOrder() throws {
-        let directory = try ScratchDirectory()
+        let directory = try TemporaryDirectory()
         let first = try directory.subdirectory("first")
         let second = try directory.subdirectory("second")
-        let inFirst = try directory.file("first/tool", contents: "", mode: 0o755)
-        let inSecond = try directory.file("second/tool", contents: "", mode: 0o755)
+        let inFirst = try directory.write("first/tool", "", mode: 0o755)
+        let inSecond = try directory.write("second/tool", "", mode: 0o755)
 
         #expect(try ExecutableLookup.resolve("tool", path: "\(first):\(second)", workingDirectory: nil) == inFirst)
         #expect(try ExecutableLookup.resolve("tool", path: "\(second):\(first)", workingDirectory: nil) == inSecond)
@@ -179,12 +180,12 @@ struct LocalProcessTests {
     }
 
     @Test func lookupSkipsNonExecutableMatches() throws {
-        let directory = try ScratchDirectory()
+        let directory = try TemporaryDirectory()
         let first = try directory.subdirectory("first")
         let second = try directory.subdirectory("second")
-        _ = try directory.file("first/tool", contents: "", mode: 0o644)
+        _ = try directory.write("first/tool", "", mode: 0o644)
         _ = try directory.subdirectory("first/dir-tool")
-        let inSecond = try directory.file("second/tool", contents: "", mode: 0o755)
+        let inSecond = try directory.write("second/tool", "", mode: 0o755)
 
         #expect(try ExecutableLookup.resolve("tool", path: "\(first):\(second)", workingDirectory: nil) == inSecond)
 
@@ -212,10 +213,10 @@ struct LocalProcessTests {
     }
 
     @Test func lookupTakesSlashedNamesAsIs() throws {
-        let directory = try ScratchDirectory()
+        let directory = try TemporaryDirectory()
         _ = try directory.subdirectory("bin")
-        let tool = try directory.file("bin/tool", contents: "", mode: 0o755)
-        _ = try directory.file("bin/data", contents: "", mode: 0o644)
+        let tool = try directory.write("bin/tool", "", mode: 0o755)
+        _ = try directory.write("bin/data", "", mode: 0o644)
 
         // A slash means no PATH search, even when PATH holds a match.
         #expect(try ExecutableLookup.resolve("./bin/tool", path: "/bin", workingDirectory: directory.path) == tool)
@@ -312,8 +313,7 @@ struct LocalProcessTests {
     }
 
     @Test func manyConcurrentLaunchesLeakNothing() async throws {
-        let probe = try probeExecutable()
-        let result = try await offPool { try runToCompletion(probe, ["launch-many", "200"]) }
+        let result = try await ChildProcess(try BuiltProduct.url("tyger-process-probe"), ["launch-many", "200"]).run()
         #expect(result.status == 0, "\(result.stderr)")
         let fields = result.stdout.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
         try #require(fields.count == 4, "unexpected probe output: \(result.stdout)")
@@ -331,7 +331,7 @@ struct LocalProcessTests {
 
     @Test func childrenDieWithTheirHost() async throws {
         let probe = Process()
-        probe.executableURL = try probeExecutable()
+        probe.executableURL = try BuiltProduct.url("tyger-process-probe")
         probe.arguments = ["sleep-child"]
         let pipe = Pipe()
         probe.standardOutput = pipe
@@ -420,61 +420,4 @@ private func firstLine(of handle: FileHandle) -> String? {
         bytes.append(byte)
     }
     return nil
-}
-
-private func probeExecutable() throws -> URL {
-    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        .deletingLastPathComponent()
-    for _ in 0..<4 {
-        let candidate = directory.appendingPathComponent("tyger-process-probe")
-        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        directory.deleteLastPathComponent()
-    }
-    throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "tyger-process-probe"])
-}
-
-private func runToCompletion(_ executable: URL, _ arguments: [String]) throws -> (
-    status: Int32, stdout: String, stderr: String
-) {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    let stdout = Pipe()
-    let stderr = Pipe()
-    process.standardOutput = stdout
-    process.standardError = stderr
-    try process.run()
-    // The probe's output is small, so reading one pipe after the other cannot deadlock.
-    let out = stdout.fileHandleForReading.readDataToEndOfFile()
-    let err = stderr.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
-}
-
-/// A temporary directory removed when the value goes away.
-private final class ScratchDirectory {
-    let path: String
-
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("tyger-process-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    /// What `pwd` prints: the temporary directory may sit behind a symlink.
-    var resolvedPath: String { URL(fileURLWithPath: path).resolvingSymlinksInPath().path }
-
-    func subdirectory(_ name: String) throws -> String {
-        let full = "\(path)/\(name)"
-        try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true)
-        return full
-    }
-
-    func file(_ name: String, contents: String, mode: Int) throws -> String {
-        let full = "\(path)/\(name)"
-        guard FileManager.default.createFile(atPath: full, contents: Data(contents.utf8), attributes: [.posixPermissions: mode])
-        else { throw CocoaError(.fileWriteUnknown) }
-        return full
-    }
 }

@@ -31,7 +31,7 @@ struct RoundTripTests {
         #expect(try SpecFile.encode(decoded) == yaml)
     }
 
-    @Test("The SPEC §5 run file writes back to the same fields")
+    @Test("The documented run file writes back to the same fields")
     func specRunText() throws {
         let yaml = try SpecFile.encode(try Fixture.run("run.yaml"))
         #expect(

@@ -118,7 +118,7 @@ func expectProblem(
 
 @Suite("Spec files: decoding real files")
 struct SpecFileDecodingTests {
-    @Test("The run file from SPEC §5")
+    @Test("The documented run file with every field")
     func runFileFromSpec() throws {
         let run = try Fixture.run("run.yaml")
 

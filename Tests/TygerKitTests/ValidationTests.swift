@@ -62,7 +62,9 @@ struct CodespecValidationTests {
         #expect(keyPaths(problems) == ["name"])
         let problem = try #require(problems.first)
         #expect(problem.code == .invalidSpec)
-        #expect(problem.message.contains("'\(name)' is not a valid codespec name"), "\(problem.message)")
+        // Control characters are escaped, so a message never writes them raw to a terminal.
+        let shown = name.replacingOccurrences(of: "\t", with: "\\t")
+        #expect(problem.message.contains("'\(shown)' is not a valid codespec name"), "\(problem.message)")
     }
 
     @Test("'.' and '..' are refused with a reason the pattern alone does not give", arguments: [".", ".."])

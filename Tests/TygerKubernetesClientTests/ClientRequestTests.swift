@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 import TygerKit
 import TygerKubernetes
+import TygerTestSupport
 
 @Suite("Client requests")
 struct ClientRequestTests {

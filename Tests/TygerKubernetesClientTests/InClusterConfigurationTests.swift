@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TygerKit
 import TygerKubernetes
+import TygerTestSupport
 
 @Suite("In-cluster and automatic configuration")
 struct InClusterConfigurationTests {

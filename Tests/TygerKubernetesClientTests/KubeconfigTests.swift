@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TygerKit
 import TygerKubernetes
+import TygerTestSupport
 
 @Suite("Kubeconfig loading")
 struct KubeconfigTests {

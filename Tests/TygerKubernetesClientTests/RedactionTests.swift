@@ -3,6 +3,7 @@ import NIOHTTP1
 import Testing
 import TygerKit
 import TygerKubernetes
+import TygerTestSupport
 
 @Suite("Secrets never show")
 struct RedactionTests {

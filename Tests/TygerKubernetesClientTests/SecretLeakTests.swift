@@ -5,6 +5,7 @@ import NIOSSL
 import Testing
 import TygerKit
 import TygerKubernetes
+import TygerTestSupport
 
 /// The secrets of these tests, and every form in which they could leak: the token, each line
 /// of the client key's PEM, the PEM header, and the key as kubeconfig `client-key-data`.
@@ -376,8 +377,8 @@ struct SecretLeakTests {
         let credentials = fromFile.credentials
         let client = try KubernetesClient(configuration: fromFile)
         defer { Task { try? await client.shutdown() } }
-        let backend = KubernetesBackend(client: client)
-        let store = ConfigMapCodespecStore(client: client)
+        let backend = try KubernetesBackend(client: client)
+        let store = try ConfigMapCodespecStore(client: client)
         // A URL with a password is refused by the loader and the client; printing one must not leak it either.
         let withPassword = KubernetesConfiguration(
             server: try testURL("https://admin:\(secrets.token)@k.test"), credentials: credentials)

@@ -4,6 +4,7 @@ import NIOSSL
 import Testing
 import TygerKit
 import TygerKubernetes
+import TygerTestSupport
 
 /// Real TLS handshakes against the scripted server, with certificates made by openssl.
 @Suite("TLS")

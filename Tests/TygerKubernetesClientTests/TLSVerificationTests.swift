@@ -4,6 +4,7 @@ import NIOSSL
 import Testing
 import TygerKit
 import TygerKubernetes
+import TygerTestSupport
 
 /// Every way a configuration is made verifies the server's certificate, except a kubeconfig
 /// cluster that says `insecure-skip-tls-verify: true` in so many words.

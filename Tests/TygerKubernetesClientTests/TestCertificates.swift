@@ -1,4 +1,5 @@
 import Foundation
+import TygerTestSupport
 
 /// A CA, server certificates and a client certificate made with `openssl` at test time, so
 /// no private key is ever committed. Made once per test process.
@@ -33,7 +34,7 @@ struct TestCertificates: Sendable {
     private static let shared: Result<TestCertificates, Failure> = Result { () throws(Failure) in try make() }
 
     private static func make() throws(Failure) -> TestCertificates {
-        guard let openssl = findExecutable("openssl") else {
+        guard let openssl = SystemTool.url("openssl")?.path else {
             throw Failure(
                 description:
                     "openssl is not installed; the TLS tests need it to make test certificates: apt-get install openssl"
@@ -164,14 +165,5 @@ struct TestCertificates: Sendable {
         return TestCertificates(
             ca: try pair("ca"), server: try pair("server"), namedServer: try pair("named-server"),
             client: try pair("client"), directory: directory)
-    }
-
-    private static func findExecutable(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for folder in path.split(separator: ":") + ["/usr/bin", "/usr/local/bin"] {
-            let candidate = "\(folder)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
     }
 }

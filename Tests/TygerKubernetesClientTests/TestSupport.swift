@@ -4,36 +4,6 @@ import Synchronization
 import TygerKit
 import TygerKubernetes
 
-/// A fresh temporary folder, removed by `remove()`.
-struct TemporaryDirectory {
-    let url: URL
-    var path: String { url.path }
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("tyger-k8s-client-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    /// Writes `text` to `relativePath` (creating folders) and returns the absolute path.
-    @discardableResult
-    func write(_ relativePath: String, _ text: String) throws -> String {
-        try write(relativePath, Data(text.utf8))
-    }
-
-    @discardableResult
-    func write(_ relativePath: String, _ data: Data) throws -> String {
-        let file = url.appendingPathComponent(relativePath)
-        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try data.write(to: file)
-        return file.path
-    }
-
-    func remove() {
-        try? FileManager.default.removeItem(at: url)
-    }
-}
-
 /// A config map as the tests' object model: the client is generic, any Codable works.
 struct TestConfigMap: Codable, Sendable, Equatable {
     struct Metadata: Codable, Sendable, Equatable {

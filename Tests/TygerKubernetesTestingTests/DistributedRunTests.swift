@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TygerKubernetesTesting
 
-/// Objects shaped like the ones SPEC §4 describes for a distributed run, built by hand.
+/// Objects shaped like the ones the Kubernetes guide describes for a distributed run, built by hand.
 enum DiscoveryFixtures {
     static func labels(_ name: String) -> JSONValue { ["tyger-run": .string(name), "tyger-role": "worker"] }
 

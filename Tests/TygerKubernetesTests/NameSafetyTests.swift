@@ -3,6 +3,7 @@ import Testing
 import TygerKit
 import TygerKubernetes
 import TygerKubernetesTesting
+import TygerTestSupport
 
 /// Every user-controlled string that ends up in a Kubernetes request is checked before the
 /// request is made, with an error naming the field and what is allowed. The test server's
@@ -157,7 +158,7 @@ struct NameSafetyTests {
 
     @Test func everySourceOfANamespaceChecksIt() async throws {
         let keys = try await TestKeyPair.load()
-        let dir = try ScratchDirectory()
+        let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try dir.write("token", "sa-token")
         try dir.write("ca.crt", String(decoding: keys.certificatePEM, as: UTF8.self))
@@ -219,62 +220,32 @@ struct NameSafetyTests {
 
     // MARK: The backend and the store
 
-    /// A call that must be refused, and what to call it in a failure message.
-    typealias RefusedCall = (what: String, call: () async throws -> Void)
-
-    /// The reads and writes of a backend and a store that all depend on their configuration.
-    private static func configuredCalls(
-        _ backend: KubernetesBackend, _ store: ConfigMapCodespecStore
-    ) -> [RefusedCall] {
-        [
-            ("run", { _ = try await backend.run(id: "1") }),
-            ("runs", { _ = try await backend.runs(limit: nil) }),
-            ("pods", { _ = try await backend.pods(of: "1") }),
-            ("store create", { _ = try await store.create(Codespec(name: "x", image: "busybox")) }),
-            ("store show", { _ = try await store.codespec(named: "x", version: nil) }),
-            ("store list", { _ = try await store.latestCodespecs(prefix: nil, limit: nil) }),
-        ]
-    }
-
-    /// Every call throws a ``TygerError`` whose message contains `expected`, and the server
-    /// receives no request at all.
-    private static func expectRefusedWithoutRequests(
-        _ calls: [RefusedCall], server: KubernetesTestServer, messageContaining expected: String
-    ) async {
-        for (what, call) in calls {
-            let error = await #expect(throws: TygerError.self, "\(what)") { try await call() }
-            #expect(error?.message.contains(expected) == true, "\(what): \(error?.message ?? "")")
-        }
-        #expect(server.requests.isEmpty, "\(server.requests)")
-    }
-
+    /// The namespace is the client's: a backend over a client with a bad one cannot be made,
+    /// and its store, which shares the client, is never reached.
     @Test(arguments: badNamespaces)
-    func theBackendAndStoreRefuseBadNamespacesBeforeSending(_ namespace: String) async throws {
+    func aBackendCannotBeMadeForABadNamespace(_ namespace: String) async throws {
         try await withKubernetesTestServer { server in
-            let client = try Self.client(server)
-            var configuration = KubernetesBackend.Configuration()
-            configuration.render.namespace = namespace
-            let backend = KubernetesBackend(client: client, configuration: configuration)
-            let store = ConfigMapCodespecStore(client: client, namespace: namespace)
+            let client = try KubernetesClient(
+                configuration: KubernetesConfiguration(server: server.baseURL, namespace: namespace))
             server.clearRequests()
-            let calls: [RefusedCall] =
-                Self.configuredCalls(backend, store) + [
-                    ("cancel", { _ = try await backend.cancel(id: "1") }),
-                    ("logs", { for try await _ in backend.logs(of: "1", follow: false) {} }),
-                    ("wait", { _ = try await backend.waitUntilTerminal("1") }),
-                    (
-                        "submit",
-                        {
-                            let job = Codespec(image: "busybox", command: ["true"])
-                            _ = try await TygerClient(store: store, backend: backend).createRun(
-                                RunSpec(job: JobTarget(codespec: .inline(job))))
-                        }
-                    ),
-                ]
-            await Self.expectRefusedWithoutRequests(
-                calls, server: server,
-                messageContaining: "the namespace '\(namespace)' is not a Kubernetes namespace name")
+            let error = #expect(throws: TygerError.self) { _ = try KubernetesBackend(client: client) }
+            #expect(error?.code == .backend)
+            #expect(
+                error?.message.contains("the namespace '\(namespace)' is not a Kubernetes namespace name") == true,
+                "\(error?.message ?? "")")
+            #expect(server.requests.isEmpty, "\(server.requests)")
             try await client.shutdown()
+        }
+    }
+
+    /// The backend and its store share the client, so they always target one namespace.
+    @Test func theBackendAndItsStoreShareTheClientsNamespace() async throws {
+        try await withKubernetesBackend { backend, server in
+            #expect(backend.namespace == "tyger")
+            #expect(backend.codespecStore.namespace == backend.namespace)
+            server.clearRequests()
+            _ = try await backend.codespecStore.create(Codespec(name: "x", image: "busybox"))
+            #expect(server.requests.allSatisfy { $0.path.contains("/namespaces/tyger/") }, "\(server.requests.map(\.path))")
         }
     }
 
@@ -284,42 +255,25 @@ struct NameSafetyTests {
             let client = try Self.client(server)
             var configuration = KubernetesBackend.Configuration()
             configuration.render.labelDomain = domain
-            let backend = KubernetesBackend(client: client, configuration: configuration)
-            let store = ConfigMapCodespecStore(client: client, labelDomain: domain)
             server.clearRequests()
-            await Self.expectRefusedWithoutRequests(
-                Self.configuredCalls(backend, store), server: server, messageContaining: "label domain '\(domain)'")
-            try await client.shutdown()
-        }
-    }
-
-    @Test(arguments: ["../1", "1/../2", "abc", "", "1,tyger.dev/role!=job", "-1", "1 ", "１", "1?watch=true"])
-    func badRunIDsNameNoRunAndSendNothing(_ id: String) async throws {
-        try await withKubernetesBackend { backend, server in
-            server.clearRequests()
-            let calls: [(String, () async throws -> Void)] = [
-                ("run", { _ = try await backend.run(id: id) }),
-                ("cancel", { _ = try await backend.cancel(id: id) }),
-                ("pods", { _ = try await backend.pods(of: id) }),
-                ("logs", { for try await _ in backend.logs(of: id, follow: false) {} }),
-                ("follow", { for try await _ in backend.logs(of: id, follow: true) {} }),
-                ("wait", { _ = try await backend.waitUntilTerminal(id) }),
-            ]
-            for (what, call) in calls {
-                let error = await #expect(throws: TygerError.self, "\(what)") { try await call() }
-                #expect(error?.code == .runNotFound, "\(what)")
-                #expect(
-                    error?.message == "The run '\(id)' was not found; run IDs are decimal numbers, such as 42",
-                    "\(what): \(error?.message ?? "")")
+            let backendError = #expect(throws: TygerError.self) {
+                _ = try KubernetesBackend(client: client, configuration: configuration)
+            }
+            let storeError = #expect(throws: TygerError.self) {
+                _ = try ConfigMapCodespecStore(client: client, labelDomain: domain)
+            }
+            for error in [backendError, storeError] {
+                #expect(error?.message.contains("label domain '\(domain)'") == true, "\(error?.message ?? "")")
             }
             #expect(server.requests.isEmpty, "\(server.requests)")
+            try await client.shutdown()
         }
     }
 
     @Test(arguments: ["../x", "A", "a/b", "..", ".", "", "a b", "a/versions/1", "x\n"])
     func badCodespecNamesAreNotLookedUp(_ name: String) async throws {
         try await withKubernetesBackend { backend, server in
-            let store = ConfigMapCodespecStore(client: backend.client)
+            let store = backend.codespecStore
             server.clearRequests()
             let shown = await #expect(throws: TygerError.self) {
                 _ = try await store.codespec(named: name, version: nil)
@@ -444,7 +398,7 @@ struct NameSafetyTests {
     @Test(arguments: badFields)
     func badRunAndCodespecFieldsAreRefusedBeforeAnyRequest(_ field: BadField) async throws {
         try await withKubernetesBackend { backend, server in
-            let client = TygerClient(store: ConfigMapCodespecStore(client: backend.client), backend: backend)
+            let client = TygerClient(store: backend.codespecStore, backend: backend)
             var spec = Self.validRun()
             field.change(&spec)
             server.clearRequests()
@@ -473,7 +427,7 @@ struct NameSafetyTests {
     func storedCodespecsEditedOnTheClusterAreCheckedAgain(_ edit: StoredEdit) async throws {
         let (good, bad, keyPath) = (edit.good, edit.bad, edit.keyPath)
         try await withKubernetesBackend { backend, server in
-            let store = ConfigMapCodespecStore(client: backend.client)
+            let store = backend.codespecStore
             let codespec =
                 edit.field == "env"
                 ? Codespec(name: "edited", image: "busybox", command: ["true"], env: [good: "1"])
@@ -507,7 +461,7 @@ struct NameSafetyTests {
 struct NameSafetyCommandLineTests {
     @Test func badNamesOnTheCommandLineSendNothing() async throws {
         try await withKubernetesTestServer { server in
-            let dir = try ScratchDirectory()
+            let dir = try TemporaryDirectory()
             defer { dir.remove() }
             let kubeconfig = try dir.write("kubeconfig", server.kubeconfig(namespace: "tyger"))
             let runFile = try dir.write(
@@ -526,11 +480,13 @@ struct NameSafetyCommandLineTests {
                 ),
                 (["run", "list", "--context", "../.."], "The context '../..' was not found"),
                 (["run", "list", "--context", "a/b?x=1"], "The context 'a/b?x=1' was not found"),
-                (["run", "show", "../1"], "The run '../1' was not found; run IDs are decimal numbers"),
-                (["run", "cancel", "1/../2"], "The run '1/../2' was not found; run IDs are decimal numbers"),
-                (["run", "logs", "abc"], "The run 'abc' was not found; run IDs are decimal numbers"),
+                (["run", "show", "../1"], "The run '../1' was not found; run IDs are whole numbers"),
+                (["run", "cancel", "1/../2"], "The run '1/../2' was not found; run IDs are whole numbers"),
+                (["run", "logs", "abc"], "The run 'abc' was not found; run IDs are whole numbers"),
+                (["run", "show", "1,tyger.dev/role!=job"], "The run '1,tyger.dev/role!=job' was not found"),
+                (["run", "show", "9223372036854775808"], "The run '9223372036854775808' was not found"),
                 (["codespec", "show", "../x"], "The codespec '../x' was not found; codespec names match"),
-                (["run", "render", "-f", runFile, "--run-id", "../1"], "runID: '../1' cannot name Kubernetes objects"),
+                (["run", "render", "-f", runFile, "--run-id", "../1"], "--run-id '../1' is not a run ID"),
                 (["run", "render", "-f", runFile, "--namespace", "../.."], "the namespace '../..' is not"),
                 (
                     ["run", "create", "-f", runFile, "--node-pool", "a/b"],

@@ -101,13 +101,13 @@ import TygerKubernetes
     }
 
     @Test func runObjectNamesAreDerivedFromTheRunIDAlone() {
-        let names = RunObjectNames(runID: "42")
+        let names = RunObjectNames(runID: runID(42))
         #expect(names.job == "run-42-job")
         #expect(names.worker == "run-42-worker")
         #expect(names.workerPod(3) == "run-42-worker-3")
         #expect(names.workerHost(1, namespace: "tyger") == "run-42-worker-1.run-42-worker.tyger.svc.cluster.local")
         let options = KubernetesRenderOptions()
-        #expect(options.labelSelector(runID: "42") == "tyger.dev/run=42")
-        #expect(options.labelSelector(runID: "42", role: .worker) == "tyger.dev/run=42,tyger.dev/role=worker")
+        #expect(options.labelSelector(runID: runID(42)) == "tyger.dev/run=42")
+        #expect(options.labelSelector(runID: runID(42), role: .worker) == "tyger.dev/run=42,tyger.dev/role=worker")
     }
 }

@@ -4,7 +4,7 @@ import TygerKit
 import TygerKubernetes
 import Yams
 
-/// What a run becomes: names, labels, the environment contract of SPEC §4, placement,
+/// What a run becomes: names, labels, the distributed-run environment contract, placement,
 /// resources, and the shape of the Job, Service and StatefulSet.
 @Suite struct RenderingTests {
     // MARK: - The discovery contract
@@ -88,8 +88,9 @@ import Yams
     /// the later duplicate win, so the renderer leaves the codespec's out.
     @Test func theContractWinsOverACodespecThatSetsTheSameVariable() throws {
         var fixture = RenderFixtures.specExample
-        fixture.run.jobCodespec.env = ["TYGER_RUN_ID": "mine", "TYGER_WORKER_NODES": "[]", "OTHER": "kept"]
-        fixture.run.workerCodespec?.env = ["TYGER_WORKER_INDEX": "9", "TYGER_GADGETRON_ENDPOINT_PORT": "1"]
+        fixture.run = try fixture.run.changing(
+            job: { $0.env = ["TYGER_RUN_ID": "mine", "TYGER_WORKER_NODES": "[]", "OTHER": "kept"] },
+            worker: { $0.env = ["TYGER_WORKER_INDEX": "9", "TYGER_GADGETRON_ENDPOINT_PORT": "1"] })
         let rendered = try fixture.render()
         let job = try #require(rendered.jobContainer)
         #expect(
@@ -106,7 +107,7 @@ import Yams
 
     @Test func namesLabelsAndNamespaceFollowTheRunID() throws {
         var fixture = RenderFixtures.specExample
-        fixture.options.namespace = "research"
+        fixture.namespace = "research"
         let rendered = try fixture.render()
         #expect(rendered.job.metadata.name == "run-42-job")
         #expect(rendered.workerService?.metadata.name == "run-42-worker")
@@ -135,7 +136,7 @@ import Yams
             rendered.workerStatefulSet?.spec?.selector.matchLabels == [
                 "example.org/run": "42", "example.org/role": "worker",
             ])
-        #expect(fixture.options.labelSelector(runID: "42", role: .job) == "example.org/run=42,example.org/role=job")
+        #expect(fixture.options.labelSelector(runID: runID(42), role: .job) == "example.org/run=42,example.org/role=job")
     }
 
     @Test func theJobRunsReplicasOnceWithinTheTimeout() throws {
@@ -321,7 +322,7 @@ import Yams
     @Test(arguments: [1, 10, 1_000])
     func theObjectCountDoesNotGrowWithReplicas(_ replicas: Int) throws {
         var fixture = RenderFixtures.specExample
-        fixture.run.spec.worker?.replicas = replicas
+        fixture.run = try fixture.run.changing(spec: { $0.worker?.replicas = replicas })
         let rendered = try fixture.render()
         #expect(rendered.all.count == 3)
         #expect(rendered.all.map(\.kind) == ["Job", "Service", "StatefulSet"])

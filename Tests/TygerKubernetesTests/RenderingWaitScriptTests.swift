@@ -80,7 +80,7 @@ import TygerKubernetes
     @Test(arguments: [1, 25])
     func theWaitScalesWithReplicasNotWithItsArguments(_ replicas: Int) async throws {
         var fixture = RenderFixtures.specExample
-        fixture.run.spec.worker?.replicas = replicas
+        fixture.run = try fixture.run.changing(spec: { $0.worker?.replicas = replicas })
         let rendered = try fixture.render()
         let outcome = try await runWaitContainer(of: rendered)
         #expect(outcome.status == 0, "\(outcome.output)")

@@ -15,8 +15,10 @@ import TygerKit
             workerCodespec = Codespec(kind: .worker, image: "w", command: ["w"], endpoints: [Endpoint(name: "rpc", port: 1)])
             spec.worker = WorkerSpec(codespec: .inline(workerCodespec ?? Codespec()), replicas: workers)
         }
-        let resolved = ResolvedRunSpec(spec: spec, jobCodespec: Codespec(image: "job", command: ["j"]), workerCodespec: workerCodespec)
-        var objects = RunObjects(record: RunRecord(id: "7", spec: resolved, createdAt: Date(timeIntervalSince1970: 0)))
+        let resolved = fixture {
+            try ResolvedRunSpec(spec: spec, jobCodespec: Codespec(image: "job", command: ["j"]), workerCodespec: workerCodespec)
+        }
+        var objects = RunObjects(record: RunRecord(id: runID(7), spec: resolved, createdAt: Date(timeIntervalSince1970: 0)))
         objects.job = job
         return objects
     }
@@ -24,7 +26,7 @@ import TygerKit
     private func pod(_ name: String, role: RunRole, main state: ContainerStatus.State? = nil, ready: Bool = false) -> Pod {
         let container = role == .job ? RunRenderer.jobContainerName : RunRenderer.workerContainerName
         return Pod(
-            metadata: ObjectMeta(name: name, labels: options.labels(runID: "7", role: role)),
+            metadata: ObjectMeta(name: name, labels: options.labels(runID: runID(7), role: role)),
             status: Pod.Status(
                 conditions: [Pod.Condition(type: "Ready", status: ready ? "True" : "False")],
                 containerStatuses: state.map { [ContainerStatus(name: container, state: $0)] }

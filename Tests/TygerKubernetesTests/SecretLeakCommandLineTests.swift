@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TygerKubernetesTesting
+import TygerTestSupport
 
 /// `tyger --backend kubernetes` with a kubeconfig that holds a distinctive token and client
 /// key never prints either, on standard output or standard error, whether commands succeed
@@ -47,7 +48,7 @@ struct SecretLeakCommandLineTests {
         let keys = try await TestKeyPair.load()
         let needles = Self.needles(keys)
         try await withKubernetesTestServer { server in
-            let dir = try ScratchDirectory()
+            let dir = try TemporaryDirectory()
             defer { dir.remove() }
             let kubeconfig = try dir.write("kubeconfig", Self.kubeconfig(server: server.baseURL, keys: keys))
             let brokenKubeconfig = try dir.write(
@@ -63,8 +64,8 @@ struct SecretLeakCommandLineTests {
                 """)
             let home = ["TYGER_HOME": dir.url.appendingPathComponent("home").path]
 
-            var outputs: [(command: String, result: TygerProcess.Result)] = []
-            func tyger(_ arguments: [String], kubeconfig path: String? = nil) async throws -> TygerProcess.Result {
+            var outputs: [(command: String, result: ProcessResult)] = []
+            func tyger(_ arguments: [String], kubeconfig path: String? = nil) async throws -> ProcessResult {
                 let result = try await TygerProcess.run(arguments, kubeconfig: path ?? kubeconfig, environment: home)
                 outputs.append((arguments.joined(separator: " "), result))
                 return result

@@ -1,14 +1,16 @@
 /// The entry point of TygerKit: creates codespecs and runs, and follows them.
 ///
-/// The client resolves codespec references through its store, validates the run (kinds,
-/// replicas, `maxReplicas`, what the backend can honour), snapshots the resolved codespecs
-/// into the run, and hands it to its backend.
+/// The client resolves codespec references through its store, checks the run against what
+/// its backend can honour, snapshots the resolved codespecs into the run, and hands it to
+/// the backend. It does not own the backend: whoever created the backend shuts it down.
 ///
 /// ```swift
-/// let client = TygerClient(store: FileCodespecStore(), backend: LocalBackend())
-/// let run = try await client.createRun(SpecFile.decodeRun(contentsOf: url))
-/// for try await line in client.logs(of: run.id, follow: true) { print(line) }
-/// let final = try await client.waitUntilTerminal(run.id)
+/// try await LocalBackend.withBackend { backend in
+///     let client = TygerClient(store: FileCodespecStore(), backend: backend)
+///     let run = try await client.createRun(SpecFile.decodeRun(contentsOf: url))
+///     for try await line in client.logs(of: run.id, follow: true) { print(line) }
+///     print(try await client.waitUntilTerminal(run.id).status)
+/// }
 /// ```
 public struct TygerClient: Sendable {
     /// Where codespec versions live.
@@ -22,12 +24,12 @@ public struct TygerClient: Sendable {
         self.backend = backend
     }
 
-    /// Stores a codespec version; see ``CodespecStore/create(_:)``.
+    /// Stores a codespec version; see ``CodespecStore/create(_:at:)``.
     public func createCodespec(_ codespec: Codespec) async throws -> Codespec {
         try await store.create(codespec)
     }
 
-    /// Resolves, validates and submits a run.
+    /// Resolves, checks and submits a run.
     ///
     /// - Throws: ``TygerError``: an invalid spec, an unresolvable reference, a kind mismatch,
     ///   too many replicas, or a request the backend cannot honour.
@@ -35,42 +37,54 @@ public struct TygerClient: Sendable {
         try await backend.submit(prepareRun(spec))
     }
 
-    /// Resolves and validates a run for this client's backend without submitting it, so a
+    /// Resolves and checks a run for this client's backend without submitting it, so a
     /// caller can report every problem before anything starts.
     public func prepareRun(_ spec: RunSpec) async throws -> ResolvedRunSpec {
         let resolved = try await store.resolve(spec)
         try BackendRequirements.check(resolved, for: backend)
+        try backend.validate(resolved)
         return resolved
     }
 
     /// The current record of a run.
-    public func run(id: String) async throws -> Run { try await backend.run(id: id) }
+    public func run(id: RunID) async throws -> Run { try await backend.run(id: id) }
 
-    /// The most recent runs, newest first.
-    public func runs(limit: Int? = nil) async throws -> [Run] { try await backend.runs(limit: limit) }
+    /// The runs `query` selects, newest first.
+    public func runs(_ query: RunQuery = .all) async throws -> [Run] { try await backend.runs(query) }
 
     /// The run's record now and after every change, ending after the first terminal record.
-    public func updates(of id: String) -> AsyncThrowingStream<Run, any Error> { backend.updates(of: id) }
+    public func updates(of id: RunID) -> AsyncThrowingStream<Run, any Error> { backend.updates(of: id) }
 
     /// Asks for a run to be canceled.
-    public func cancel(id: String) async throws -> Run { try await backend.cancel(id: id) }
+    public func cancel(id: RunID) async throws -> Run { try await backend.cancel(id: id) }
 
     /// The run's merged logs; with `follow`, until the run is terminal.
-    public func logs(of id: String, follow: Bool = false) -> AsyncThrowingStream<RunLogLine, any Error> {
+    public func logs(of id: RunID, follow: Bool = false) -> AsyncThrowingStream<RunLogLine, any Error> {
         backend.logs(of: id, follow: follow)
     }
 
     /// Waits until the run is terminal and returns its final record.
-    public func waitUntilTerminal(_ id: String) async throws -> Run { try await backend.waitUntilTerminal(id) }
+    public func waitUntilTerminal(_ id: RunID) async throws -> Run { try await backend.waitUntilTerminal(id) }
 }
 
-/// The checks that depend on the backend a run is going to.
+/// The checks that depend on the backend a run is going to: each capability a backend lacks
+/// refuses the fields that need it.
 enum BackendRequirements {
     static func check(_ run: ResolvedRunSpec, for backend: any ClusterBackend) throws(TygerError) {
-        var problems: [SpecProblem] = []
-        problems += codespecProblems(run.jobCodespec, at: ["job", "codespec"], backend: backend)
-        if let worker = run.workerCodespec {
-            problems += codespecProblems(worker, at: ["worker", "codespec"], backend: backend)
+        let capabilities = backend.capabilities
+        var problems = codespecProblems(run.job.codespec, at: ["job", "codespec"], backend: backend)
+        if let worker = run.worker {
+            problems += codespecProblems(worker.codespec, at: ["worker", "codespec"], backend: backend)
+        }
+        if !capabilities.nodePools {
+            let pools: [(SpecPath, String?)] = [(["job", "nodePool"], run.job.nodePool), (["worker", "nodePool"], run.worker?.nodePool)]
+            for case (let path, _?) in pools {
+                problems.append(.init(path, "the \(backend.name) backend has no node pools; remove the field"))
+            }
+        }
+        if !capabilities.clusters, run.cluster != nil {
+            problems.append(
+                .init(["cluster"], "the \(backend.name) backend serves one cluster and cannot choose another; remove the field"))
         }
         try SpecProblem.throwing(problems)
     }

@@ -3,7 +3,7 @@ public import Foundation
 /// A run as its backend reports it: what it executes, and where it is in its life.
 public struct Run: Sendable, Hashable, Codable, Identifiable {
     /// The run's identifier, unique within its backend.
-    public var id: String
+    public var id: RunID
     /// The run spec with the exact codespec versions it executes.
     public var spec: ResolvedRunSpec
     /// Where the run is in its life.
@@ -23,7 +23,7 @@ public struct Run: Sendable, Hashable, Codable, Identifiable {
 
     /// Creates a run record; backends do this when a run is submitted.
     public init(
-        id: String,
+        id: RunID,
         spec: ResolvedRunSpec,
         status: RunStatus = .pending,
         statusReason: String? = nil,
@@ -45,7 +45,7 @@ public struct Run: Sendable, Hashable, Codable, Identifiable {
     }
 
     /// The moment the run times out.
-    public var deadline: Date { createdAt.addingTimeInterval(TimeInterval(spec.spec.timeoutSeconds)) }
+    public var deadline: Date { createdAt.addingTimeInterval(TimeInterval(spec.timeoutSeconds)) }
 }
 
 /// How many of a distributed run's worker replicas are up: every endpoint accepts connections.

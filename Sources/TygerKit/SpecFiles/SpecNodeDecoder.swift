@@ -152,11 +152,6 @@ func describe(_ node: Node) -> String {
     }
 }
 
-/// Quotes a user's value for a message, shortening very long ones so messages stay readable.
-func quoted(_ text: String, limit: Int = 120) -> String {
-    guard text.count > limit else { return "'\(text)'" }
-    return "'\(text.prefix(limit))…' (\(text.utf8.count) bytes)"
-}
 
 enum ScalarKind {
     case null, bool, int, float, string

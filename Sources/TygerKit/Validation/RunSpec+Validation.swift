@@ -8,11 +8,46 @@ extension RunSpec {
     }
 
     func problems() -> [SpecProblem] {
+        var problems = RunRules.targetProblems(at: ["job"], replicas: job.replicas, nodePool: job.nodePool)
+        problems += inlineProblems(at: ["job"], codespec: job.codespec, kind: .job)
+        problems += RunRules.jobProblems(buffers: job.buffers, tags: job.tags)
+        if let worker {
+            problems += RunRules.targetProblems(
+                at: ["worker"], replicas: worker.replicas, nodePool: worker.nodePool)
+            problems += inlineProblems(at: ["worker"], codespec: worker.codespec, kind: .worker)
+        }
+        problems += RunRules.runProblems(cluster: cluster, timeoutSeconds: timeoutSeconds, tags: tags)
+        return problems
+    }
+
+    /// An inline codespec's own problems and its `maxReplicas`; a named one is checked when resolved.
+    private func inlineProblems(at path: SpecPath, codespec: CodespecReference, kind: CodespecKind) -> [SpecProblem] {
+        guard case .inline(var inline) = codespec else { return [] }
+        // An inline codespec takes its kind from where it stands, as resolution does.
+        inline.kind = kind
+        let replicas = kind == .job ? job.replicas : worker?.replicas ?? 1
+        return inline.problems(at: path / "codespec") + ReplicaRules.problems(codespec: inline, replicas: replicas, at: path)
+    }
+}
+
+/// The rules of a run's targets and of the run itself, for unresolved and resolved runs alike.
+enum RunRules {
+    /// A target's replicas and node pool.
+    static func targetProblems(at path: SpecPath, replicas: Int, nodePool: String?) -> [SpecProblem] {
         var problems: [SpecProblem] = []
-        problems += targetProblems(
-            at: ["job"], codespec: job.codespec, kind: .job, replicas: job.replicas, nodePool: job.nodePool
-        )
-        for (name, id) in job.buffers.sorted(by: { $0.key < $1.key }) {
+        if replicas < 1 {
+            problems.append(.init(path / "replicas", "replicas is \(replicas); allowed: 1 or more"))
+        }
+        if let nodePool, nodePool.isEmpty {
+            problems.append(.init(path / "nodePool", "the node pool must not be empty; remove the field to use the default"))
+        }
+        return problems
+    }
+
+    /// The job's buffer IDs and buffer tags.
+    static func jobProblems(buffers: [String: String], tags: [String: String]) -> [SpecProblem] {
+        var problems: [SpecProblem] = []
+        for (name, id) in buffers.sorted(by: { $0.key < $1.key }) {
             if !NameRules.isBufferName(name) {
                 problems.append(
                     .init(["job", "buffers", .key(name)], "\(quoted(name)) is not a valid buffer name; allowed: \(NameRules.bufferPattern)")
@@ -22,40 +57,19 @@ extension RunSpec {
                 problems.append(.init(["job", "buffers", .key(name)], "the buffer ID must not be empty"))
             }
         }
-        problems += TagRules.problems(job.tags, at: ["job", "tags"])
-        if let worker {
-            problems += targetProblems(
-                at: ["worker"], codespec: worker.codespec, kind: .worker, replicas: worker.replicas,
-                nodePool: worker.nodePool
-            )
-        }
+        return problems + TagRules.problems(tags, at: ["job", "tags"])
+    }
+
+    /// The cluster, the timeout and the run's tags.
+    static func runProblems(cluster: String?, timeoutSeconds: Int, tags: [String: String]) -> [SpecProblem] {
+        var problems: [SpecProblem] = []
         if let cluster, cluster.isEmpty {
             problems.append(.init(["cluster"], "the cluster name must not be empty; remove the field to use the default"))
         }
         if timeoutSeconds < 1 {
             problems.append(.init(["timeoutSeconds"], "timeoutSeconds is \(timeoutSeconds); allowed: 1 or more"))
         }
-        problems += TagRules.problems(tags, at: ["tags"])
-        return problems
-    }
-
-    private func targetProblems(
-        at path: SpecPath, codespec: CodespecReference, kind: CodespecKind, replicas: Int, nodePool: String?
-    ) -> [SpecProblem] {
-        var problems: [SpecProblem] = []
-        if replicas < 1 {
-            problems.append(.init(path / "replicas", "replicas is \(replicas); allowed: 1 or more"))
-        }
-        if let nodePool, nodePool.isEmpty {
-            problems.append(.init(path / "nodePool", "the node pool must not be empty; remove the field to use the default"))
-        }
-        if case .inline(var inline) = codespec {
-            // An inline codespec takes its kind from where it stands, as resolution does.
-            inline.kind = kind
-            problems += inline.problems(at: path / "codespec")
-            problems += ReplicaRules.problems(codespec: inline, replicas: replicas, at: path)
-        }
-        return problems
+        return problems + TagRules.problems(tags, at: ["tags"])
     }
 }
 

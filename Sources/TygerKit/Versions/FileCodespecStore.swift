@@ -24,16 +24,11 @@ import Darwin
 public struct FileCodespecStore: CodespecStore {
     /// The state directory this store keeps its `codespecs` folder in.
     public let directory: URL
-    private let now: @Sendable () -> Date
 
-    /// Creates a store in `directory`, `$TYGER_HOME` or `~/.tyger` by default.
-    ///
-    /// - Parameters:
-    ///   - directory: The state directory; created on first write.
-    ///   - now: The clock that stamps `createdAt`; injectable for tests.
-    public init(directory: URL = TygerHome.directory(), now: @escaping @Sendable () -> Date = Date.init) {
+    /// Creates a store in `directory`, `$TYGER_HOME` or `~/.tyger` by default; the directory
+    /// is created on first write.
+    public init(directory: URL = TygerHome.directory()) {
         self.directory = directory
-        self.now = now
     }
 
     private var codespecsDirectory: URL { directory.appendingPathComponent("codespecs", isDirectory: true) }
@@ -42,47 +37,35 @@ public struct FileCodespecStore: CodespecStore {
         codespecsDirectory.appendingPathComponent(name, isDirectory: true)
     }
 
-    public func create(_ codespec: Codespec) async throws -> Codespec {
-        let (name, content) = try CodespecVersioning.prepare(codespec)
-        let folder = folder(of: name)
-        try makeDirectory(folder)
-        while true {
-            let latestVersion = try versionNumbers(in: folder).max() ?? 0
-            if latestVersion > 0 {
-                let latest = try read(name, version: latestVersion)
-                if latest == content { return latest }
-            }
-            var candidate = content
-            candidate.version = latestVersion + 1
-            candidate.createdAt = CodespecVersioning.timestamp(now)
-            if try publish(candidate, in: folder) { return candidate }
-        }
+    public func latestVersion(of name: String) async throws -> Codespec? {
+        guard let latest = try versionNumbers(in: folder(of: name)).max() else { return nil }
+        return try read(name, version: latest)
     }
 
-    public func codespec(named name: String, version: Int?) async throws -> Codespec {
-        guard CodespecName.isValid(name) else { throw CodespecVersioning.notFound(name) }
-        let versions = try versionNumbers(in: folder(of: name))
-        guard let latest = versions.max() else { throw CodespecVersioning.notFound(name) }
-        guard let version else { return try read(name, version: latest) }
-        guard versions.contains(version) else {
-            throw CodespecVersioning.versionNotFound(name, version: version, latest: latest)
-        }
+    public func version(_ version: Int, of name: String) async throws -> Codespec? {
+        guard try versionNumbers(in: folder(of: name)).contains(version) else { return nil }
         return try read(name, version: version)
     }
 
-    public func latestCodespecs(prefix: String?, limit: Int?) async throws -> [Codespec] {
-        try CodespecVersioning.checkLimit(limit)
-        let names = try entries(of: codespecsDirectory)
-            .filter { CodespecName.isValid($0) && $0.hasPrefix(prefix ?? "") }
-            .sorted()
+    public func latestVersions(_ query: CodespecQuery) async throws -> [Codespec] {
+        let names = try entries(of: codespecsDirectory).filter { CodespecName.isValid($0) && query.matches($0) }.sorted()
         var latest: [Codespec] = []
         for name in names {
-            guard latest.count < limit ?? .max else { break }
+            guard latest.count < query.limit ?? .max else { break }
             if let version = try versionNumbers(in: folder(of: name)).max() {
                 latest.append(try read(name, version: version))
             }
         }
         return latest
+    }
+
+    public func publish(_ codespec: Codespec) async throws -> Bool {
+        guard let name = codespec.name, CodespecName.isValid(name), let version = codespec.version else {
+            throw TygerError(.storage, "a published codespec needs a valid name and a version")
+        }
+        let folder = folder(of: name)
+        try makeDirectory(folder)
+        return try publish(codespec, version: version, in: folder)
     }
 
     // MARK: - Files
@@ -108,8 +91,7 @@ public struct FileCodespecStore: CodespecStore {
     /// Writes `codespec` to a temporary file and links it to its version's name.
     ///
     /// - Returns: `false` when another creator published that version first.
-    private func publish(_ codespec: Codespec, in folder: URL) throws(TygerError) -> Bool {
-        let version = codespec.version ?? 1
+    private func publish(_ codespec: Codespec, version: Int, in folder: URL) throws(TygerError) -> Bool {
         let target = folder.appendingPathComponent("\(version).json").path
         let temporary = folder.appendingPathComponent(".tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))").path
         let data: Data

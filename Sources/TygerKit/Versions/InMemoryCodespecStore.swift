@@ -1,4 +1,3 @@
-public import Foundation
 import Synchronization
 
 /// A codespec store that keeps versions in memory, for tests and short-lived embedders.
@@ -9,48 +8,38 @@ import Synchronization
 /// assert(stored.version == 1)
 /// ```
 public final class InMemoryCodespecStore: CodespecStore {
+    /// Each name's versions, oldest first: version N is at index N - 1.
     private let versionsByName = Mutex<[String: [Codespec]]>([:])
-    private let now: @Sendable () -> Date
 
     /// Creates an empty store.
-    ///
-    /// - Parameter now: The clock that stamps `createdAt`; injectable for tests.
-    public init(now: @escaping @Sendable () -> Date = Date.init) {
-        self.now = now
+    public init() {}
+
+    public func latestVersion(of name: String) async throws -> Codespec? {
+        versionsByName.withLock { $0[name]?.last }
     }
 
-    public func create(_ codespec: Codespec) async throws -> Codespec {
-        let (name, content) = try CodespecVersioning.prepare(codespec)
-        let createdAt = CodespecVersioning.timestamp(now)
-        return versionsByName.withLock { versionsByName in
-            var versions = versionsByName[name, default: []]
-            if let latest = versions.last, latest == content { return latest }
-            var stored = content
-            stored.version = versions.count + 1
-            stored.createdAt = createdAt
-            versions.append(stored)
-            versionsByName[name] = versions
-            return stored
+    public func version(_ version: Int, of name: String) async throws -> Codespec? {
+        versionsByName.withLock { versionsByName in
+            guard let versions = versionsByName[name], versions.indices.contains(version - 1) else { return nil }
+            return versions[version - 1]
         }
     }
 
-    public func codespec(named name: String, version: Int?) async throws -> Codespec {
-        let versions = versionsByName.withLock { $0[name] ?? [] }
-        guard let latest = versions.last else { throw CodespecVersioning.notFound(name) }
-        guard let version else { return latest }
-        guard versions.indices.contains(version - 1) else {
-            throw CodespecVersioning.versionNotFound(name, version: version, latest: versions.count)
-        }
-        return versions[version - 1]
-    }
-
-    public func latestCodespecs(prefix: String?, limit: Int?) async throws -> [Codespec] {
-        try CodespecVersioning.checkLimit(limit)
+    public func latestVersions(_ query: CodespecQuery) async throws -> [Codespec] {
         let latest = versionsByName.withLock { versionsByName in
-            versionsByName.filter { $0.key.hasPrefix(prefix ?? "") }
-                .sorted { $0.key < $1.key }
-                .compactMap(\.value.last)
+            versionsByName.filter { query.matches($0.key) }.sorted { $0.key < $1.key }.compactMap(\.value.last)
         }
-        return Array(latest.prefix(limit ?? .max))
+        return Array(latest.prefix(query.limit ?? .max))
+    }
+
+    public func publish(_ codespec: Codespec) async throws -> Bool {
+        guard let name = codespec.name, let version = codespec.version else {
+            throw TygerError(.storage, "a published codespec needs a name and a version")
+        }
+        return versionsByName.withLock { versionsByName in
+            guard versionsByName[name, default: []].count == version - 1 else { return false }
+            versionsByName[name, default: []].append(codespec)
+            return true
+        }
     }
 }

@@ -1,44 +1,228 @@
-/// A run spec with its codespecs resolved: the exact versions the run executes.
+/// A run with its codespecs resolved: the exact versions the run executes, each held once.
 ///
-/// A run stores this snapshot, so a codespec version created later never changes it.
-public struct ResolvedRunSpec: Sendable, Hashable, Codable {
-    /// The run spec as it was written.
-    public var spec: RunSpec
-    /// The job codespec the run executes.
-    public var jobCodespec: Codespec
-    /// The worker codespec, for a distributed run.
-    public var workerCodespec: Codespec?
+/// A run stores this snapshot, so a codespec version created later never changes it. A
+/// value of this type is always valid: its initializers (and decoding) check every rule of
+/// the run and both codespecs, so backends take it as it is.
+///
+/// ```swift
+/// let resolved = try await store.resolve(runSpec)        // the usual way
+/// let inline = try ResolvedRunSpec(job: .init(codespec: Codespec(command: ["echo", "hi"])))
+/// ```
+public struct ResolvedRunSpec: Sendable, Hashable {
+    /// The job of a resolved run: the codespec it executes and how.
+    public struct Job: Sendable, Hashable {
+        /// The job codespec, with its version when it came from a store.
+        public let codespec: Codespec
+        /// The reference the codespec was resolved from (`trainer`, `trainer/versions/3`), or
+        /// `nil` for an inline codespec.
+        public let reference: String?
+        /// How many job replicas run.
+        public let replicas: Int
+        /// The node pool, when the backend has pools.
+        public let nodePool: String?
+        /// Buffer IDs for the codespec's buffer parameters, by parameter name.
+        public let buffers: [String: String]
+        /// Tags for buffers the run creates.
+        public let tags: [String: String]
 
-    /// Creates a resolved run spec; ``CodespecStore/resolve(_:)`` is the usual way.
-    public init(spec: RunSpec, jobCodespec: Codespec, workerCodespec: Codespec? = nil) {
-        self.spec = spec
-        self.jobCodespec = jobCodespec
-        self.workerCodespec = workerCodespec
+        /// Creates a job; ``ResolvedRunSpec/init(job:worker:cluster:timeoutSeconds:tags:)`` checks it.
+        public init(
+            codespec: Codespec, reference: String? = nil, replicas: Int = 1, nodePool: String? = nil,
+            buffers: [String: String] = [:], tags: [String: String] = [:]
+        ) {
+            self.codespec = codespec
+            self.reference = reference
+            self.replicas = replicas
+            self.nodePool = nodePool
+            self.buffers = buffers
+            self.tags = tags
+        }
     }
 
-    /// Checks the run spec and both codespecs, whatever built this value: a backend calls it
-    /// before any name in it becomes an environment variable, a process or a cluster object.
-    ///
-    /// - Throws: one ``TygerError`` listing every problem, or `.kindMismatch` when a codespec
-    ///   has the wrong kind for its target.
-    public func validate() throws(TygerError) {
-        for (codespec, kind) in [(jobCodespec, CodespecKind.job), (workerCodespec, .worker)] {
-            if let codespec, codespec.kind != kind {
-                throw TygerError(
-                    .kindMismatch, "the \(kind) target was given a \(codespec.kind) codespec",
-                    location: SpecLocation(keyPath: "\(kind).codespec"))
-            }
+    /// The workers of a resolved distributed run.
+    public struct Workers: Sendable, Hashable {
+        /// The worker codespec, with its version when it came from a store.
+        public let codespec: Codespec
+        /// The reference the codespec was resolved from, or `nil` for an inline codespec.
+        public let reference: String?
+        /// How many worker replicas run.
+        public let replicas: Int
+        /// The node pool, when the backend has pools.
+        public let nodePool: String?
+
+        /// Creates workers; ``ResolvedRunSpec/init(job:worker:cluster:timeoutSeconds:tags:)`` checks them.
+        public init(codespec: Codespec, reference: String? = nil, replicas: Int = 1, nodePool: String? = nil) {
+            self.codespec = codespec
+            self.reference = reference
+            self.replicas = replicas
+            self.nodePool = nodePool
         }
-        if spec.worker != nil, workerCodespec == nil {
+    }
+
+    /// The job, which decides the run's status.
+    public let job: Job
+    /// The workers; `nil` for a run without workers.
+    public let worker: Workers?
+    /// The target cluster's name, when the backend has several.
+    public let cluster: String?
+    /// How long the run may take from creation before it is canceled or failed.
+    public let timeoutSeconds: Int
+    /// Tags for finding the run later.
+    public let tags: [String: String]
+
+    /// Creates a resolved run and checks it.
+    ///
+    /// - Throws: ``TygerError``: ``TygerError/Code/kindMismatch`` when a codespec has the wrong
+    ///   kind for its target; otherwise one ``TygerError/Code/invalidSpec`` error listing every
+    ///   rule the run or its codespecs break.
+    public init(
+        job: Job, worker: Workers? = nil, cluster: String? = nil,
+        timeoutSeconds: Int = RunSpec.defaultTimeoutSeconds, tags: [String: String] = [:]
+    ) throws(TygerError) {
+        self.job = job
+        self.worker = worker
+        self.cluster = cluster
+        self.timeoutSeconds = timeoutSeconds
+        self.tags = tags
+        try checkKinds()
+        try SpecProblem.throwing(problems())
+    }
+
+    /// Resolves `spec`'s targets to the given codespecs and checks the result.
+    ///
+    /// - Throws: as ``init(job:worker:cluster:timeoutSeconds:tags:)``, and when the run has a
+    ///   worker target but no worker codespec, or the reverse.
+    public init(spec: RunSpec, jobCodespec: Codespec, workerCodespec: Codespec? = nil) throws(TygerError) {
+        let workers: Workers?
+        switch (spec.worker, workerCodespec) {
+        case (let target?, let codespec?):
+            workers = Workers(
+                codespec: codespec, reference: target.codespec.text, replicas: target.replicas,
+                nodePool: target.nodePool)
+        case (nil, nil):
+            workers = nil
+        case (.some, nil):
             throw TygerError(
                 .invalidSpec, "the run has a worker target but no worker codespec",
                 location: SpecLocation(keyPath: "worker.codespec"))
+        case (nil, .some):
+            throw TygerError(
+                .invalidSpec, "a worker codespec was given, but the run has no worker target",
+                location: SpecLocation(keyPath: "worker"))
         }
-        // What runs are the resolved codespecs, so check the spec as if they stood inline.
-        var executed = spec
-        executed.job.codespec = .inline(jobCodespec)
-        if let workerCodespec { executed.worker?.codespec = .inline(workerCodespec) }
-        try executed.validate()
+        try self.init(
+            job: Job(
+                codespec: jobCodespec, reference: spec.job.codespec.text, replicas: spec.job.replicas,
+                nodePool: spec.job.nodePool, buffers: spec.job.buffers, tags: spec.job.tags),
+            worker: workers, cluster: spec.cluster, timeoutSeconds: spec.timeoutSeconds, tags: spec.tags)
+    }
+
+    /// True when the run has workers.
+    public var isDistributed: Bool { worker != nil }
+
+    /// The run spec this resolved run answers, with each codespec as its reference (or inline).
+    public var runSpec: RunSpec {
+        RunSpec(
+            job: JobTarget(
+                codespec: Self.reference(job.reference, job.codespec), nodePool: job.nodePool,
+                replicas: job.replicas, buffers: job.buffers, tags: job.tags),
+            worker: worker.map {
+                WorkerSpec(codespec: Self.reference($0.reference, $0.codespec), nodePool: $0.nodePool, replicas: $0.replicas)
+            },
+            cluster: cluster, timeoutSeconds: timeoutSeconds, tags: tags)
+    }
+
+    private static func reference(_ text: String?, _ codespec: Codespec) -> CodespecReference {
+        text.flatMap { try? CodespecReference(parsing: $0) } ?? .inline(codespec)
+    }
+
+    private func checkKinds() throws(TygerError) {
+        if job.codespec.kind != .job {
+            throw Self.kindMismatch(.job, got: job.codespec.kind)
+        }
+        if let worker, worker.codespec.kind != .worker {
+            throw Self.kindMismatch(.worker, got: worker.codespec.kind)
+        }
+    }
+
+    private static func kindMismatch(_ kind: CodespecKind, got: CodespecKind) -> TygerError {
+        TygerError(
+            .kindMismatch, "the \(kind) target was given a \(got) codespec",
+            location: SpecLocation(keyPath: "\(kind).codespec"))
+    }
+
+    private func problems() -> [SpecProblem] {
+        var problems = RunRules.targetProblems(at: ["job"], replicas: job.replicas, nodePool: job.nodePool)
+        problems += job.codespec.problems(at: ["job", "codespec"])
+        problems += ReplicaRules.problems(codespec: job.codespec, replicas: job.replicas, at: ["job"])
+        problems += RunRules.jobProblems(buffers: job.buffers, tags: job.tags)
+        if let worker {
+            problems += RunRules.targetProblems(
+                at: ["worker"], replicas: worker.replicas, nodePool: worker.nodePool)
+            problems += worker.codespec.problems(at: ["worker", "codespec"])
+            problems += ReplicaRules.problems(codespec: worker.codespec, replicas: worker.replicas, at: ["worker"])
+        }
+        problems += RunRules.runProblems(cluster: cluster, timeoutSeconds: timeoutSeconds, tags: tags)
+        return problems
+    }
+}
+
+extension ResolvedRunSpec: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case job, worker, cluster, timeoutSeconds, tags
+    }
+
+    private enum TargetKeys: String, CodingKey {
+        case codespec, reference, replicas, nodePool, buffers, tags
+    }
+
+    /// Decodes a resolved run and checks it, as the initializers do: a stored run that breaks
+    /// a rule (a file edited by hand) is an error, not a run.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let job = try container.nestedContainer(keyedBy: TargetKeys.self, forKey: .job)
+        var workers: Workers?
+        if container.contains(.worker) {
+            let worker = try container.nestedContainer(keyedBy: TargetKeys.self, forKey: .worker)
+            workers = Workers(
+                codespec: try worker.decode(Codespec.self, forKey: .codespec),
+                reference: try worker.decodeIfPresent(String.self, forKey: .reference),
+                replicas: try worker.decode(Int.self, forKey: .replicas),
+                nodePool: try worker.decodeIfPresent(String.self, forKey: .nodePool))
+        }
+        try self.init(
+            job: Job(
+                codespec: try job.decode(Codespec.self, forKey: .codespec),
+                reference: try job.decodeIfPresent(String.self, forKey: .reference),
+                replicas: try job.decode(Int.self, forKey: .replicas),
+                nodePool: try job.decodeIfPresent(String.self, forKey: .nodePool),
+                buffers: try job.decodeIfPresent([String: String].self, forKey: .buffers) ?? [:],
+                tags: try job.decodeIfPresent([String: String].self, forKey: .tags) ?? [:]),
+            worker: workers,
+            cluster: try container.decodeIfPresent(String.self, forKey: .cluster),
+            timeoutSeconds: try container.decode(Int.self, forKey: .timeoutSeconds),
+            tags: try container.decodeIfPresent([String: String].self, forKey: .tags) ?? [:])
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        var jobContainer = container.nestedContainer(keyedBy: TargetKeys.self, forKey: .job)
+        try jobContainer.encode(job.codespec, forKey: .codespec)
+        try jobContainer.encodeIfPresent(job.reference, forKey: .reference)
+        try jobContainer.encode(job.replicas, forKey: .replicas)
+        try jobContainer.encodeIfPresent(job.nodePool, forKey: .nodePool)
+        if !job.buffers.isEmpty { try jobContainer.encode(SortedStringMap(job.buffers), forKey: .buffers) }
+        if !job.tags.isEmpty { try jobContainer.encode(SortedStringMap(job.tags), forKey: .tags) }
+        if let worker {
+            var workerContainer = container.nestedContainer(keyedBy: TargetKeys.self, forKey: .worker)
+            try workerContainer.encode(worker.codespec, forKey: .codespec)
+            try workerContainer.encodeIfPresent(worker.reference, forKey: .reference)
+            try workerContainer.encode(worker.replicas, forKey: .replicas)
+            try workerContainer.encodeIfPresent(worker.nodePool, forKey: .nodePool)
+        }
+        try container.encodeIfPresent(cluster, forKey: .cluster)
+        try container.encode(timeoutSeconds, forKey: .timeoutSeconds)
+        if !tags.isEmpty { try container.encode(SortedStringMap(tags), forKey: .tags) }
     }
 }
 
@@ -68,27 +252,14 @@ extension CodespecStore {
 
     /// Validates a run spec and resolves its codespecs against this store.
     ///
-    /// Names resolve to their latest version at this moment; replicas are checked against
-    /// each codespec's `maxReplicas`, and stored codespecs are validated again.
+    /// Names resolve to their latest version at this moment. The result is checked as a whole
+    /// (replicas against each codespec's `maxReplicas`, and the stored codespecs again: a store
+    /// is a folder or a ConfigMap that others can edit).
     public func resolve(_ spec: RunSpec) async throws -> ResolvedRunSpec {
         try spec.validate()
         let job = try await resolve(spec.job.codespec, as: .job)
         let worker: Codespec? =
             if let target = spec.worker { try await resolve(target.codespec, as: .worker) } else { nil }
-        var problems = ReplicaRules.problems(codespec: job, replicas: spec.job.replicas, at: ["job"])
-        if let worker, let target = spec.worker {
-            problems += ReplicaRules.problems(codespec: worker, replicas: target.replicas, at: ["worker"])
-        }
-        // A stored codespec was valid when it was stored, but a store is a folder or a ConfigMap
-        // that others can edit: its names become environment variables and Kubernetes fields,
-        // so check it again before any backend sees it (inline ones were checked above).
-        if case .named = spec.job.codespec {
-            problems += job.problems(at: ["job", "codespec"])
-        }
-        if let worker, case .named? = spec.worker?.codespec {
-            problems += worker.problems(at: ["worker", "codespec"])
-        }
-        try SpecProblem.throwing(problems)
-        return ResolvedRunSpec(spec: spec, jobCodespec: job, workerCodespec: worker)
+        return try ResolvedRunSpec(spec: spec, jobCodespec: job, workerCodespec: worker)
     }
 }

@@ -1,27 +1,35 @@
-public import Foundation
+import Foundation
 public import Logging
+import Synchronization
 public import TygerKit
 
 /// Runs on a Kubernetes cluster: the job as a Job, workers as a StatefulSet with a headless
 /// Service, the run's record as a ConfigMap; status comes from watches, not polling.
 ///
+/// Everything goes to the namespace of the backend's ``client``; ``codespecStore`` keeps
+/// codespecs there too, so the two cannot drift apart.
+///
 /// ```swift
 /// try await KubernetesBackend.withBackend(kubernetes: .automatic()) { backend in
-///     let client = TygerClient(store: ConfigMapCodespecStore(client: backend.client), backend: backend)
+///     let client = TygerClient(store: backend.codespecStore, backend: backend)
 ///     let run = try await client.createRun(spec)
 ///     print(try await client.waitUntilTerminal(run.id).status)
 /// }
 /// ```
 ///
-/// A client that watches a run (``updates(of:)``, ``waitUntilTerminal(_:)``) removes its
-/// workers as soon as it sees the run end and records the final status. With no client
-/// watching, Kubernetes itself cleans up: the Job's `activeDeadlineSeconds` ends an overdue
-/// run, its `ttlSecondsAfterFinished` deletes it after it finished, and the workers, owned
-/// by the Job, are garbage-collected with it.
+/// ## Finishing a run
+/// Reads (``run(id:)``, ``runs(_:)``, ``updates(of:)``, ``logs(of:follow:)``) never change
+/// the cluster. A run's finishing work (removing its workers once the job has ended, and
+/// recording the final status in the run's record) is done by the backend that submitted
+/// it: it supervises each run it submits until the run ends or the backend shuts down.
+/// Several supervisors of one run are harmless, as both steps are idempotent. When no
+/// supervisor is left (the submitting process exited), Kubernetes cleans up by itself: the
+/// Job's `activeDeadlineSeconds` ends an overdue run, its `ttlSecondsAfterFinished` deletes it
+/// after it finished, and the workers, owned by the Job, are garbage-collected with it.
 public final class KubernetesBackend: ClusterBackend {
     /// How runs become Kubernetes objects, and where the backend reports what it does.
     public struct Configuration: Sendable {
-        /// Names, labels, node pools, the wait image and the TTL of finished Jobs.
+        /// Node pools, labels, the wait image and the TTL of finished Jobs.
         public var render = KubernetesRenderOptions()
         /// Where the backend reports what it does.
         public var logger = Logger(label: "TygerKit.KubernetesBackend", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -34,106 +42,144 @@ public final class KubernetesBackend: ClusterBackend {
     }
 
     public let name = "kubernetes"
-    public let capabilities = BackendCapabilities(
-        nodePools: true, gpus: true, containerImages: true, resourceLimits: true, clusters: false)
+    public let capabilities = BackendCapabilities(nodePools: true, gpus: true, containerImages: true)
     /// The API client the backend uses; its lifetime is the caller's.
     public let client: KubernetesClient
     /// The configuration the backend was created with.
     public let configuration: Configuration
+    /// The codespec store in the backend's namespace, with the backend's label domain.
+    public let codespecStore: ConfigMapCodespecStore
 
-    private var options: KubernetesRenderOptions { configuration.render }
-    private var namespace: String { options.namespace }
+    var options: KubernetesRenderOptions { configuration.render }
+    /// The namespace of every object: the client's.
+    public var namespace: String { client.configuration.namespace }
 
-    /// Creates a backend over an API client. The namespace is the render options'.
-    public init(client: KubernetesClient, configuration: Configuration = Configuration()) {
+    private let supervisors = Mutex<[RunID: Task<Void, Never>]>([:])
+
+    /// Creates a backend over an API client, in the client's namespace.
+    ///
+    /// - Throws: ``TygerError`` with code ``TygerError/Code/backend`` when the namespace or the
+    ///   render options cannot name objects on a cluster.
+    public init(client: KubernetesClient, configuration: Configuration = Configuration()) throws(TygerError) {
+        try RunRenderer.validateNamespace(client.configuration.namespace)
+        try RunRenderer.validateOptions(configuration.render)
         self.client = client
         self.configuration = configuration
+        codespecStore = try ConfigMapCodespecStore(client: client, labelDomain: configuration.render.labelDomain)
     }
 
-    /// Runs `body` with a backend for the cluster and namespace of `kubernetes`, then closes
-    /// the connections, also when `body` throws.
+    /// Runs `body` with a backend for the cluster and namespace of `kubernetes`, then shuts the
+    /// backend down and closes the connections, also when `body` throws.
     public static func withBackend<Result: Sendable>(
         kubernetes: KubernetesConfiguration,
         configuration: Configuration = Configuration(),
         _ body: (KubernetesBackend) async throws -> Result
     ) async throws -> Result {
         let client = try KubernetesClient(configuration: kubernetes, logger: configuration.logger)
-        var configuration = configuration
-        configuration.render.namespace = kubernetes.namespace
-        let backend = KubernetesBackend(client: client, configuration: configuration)
+        let backend: KubernetesBackend
+        do {
+            backend = try KubernetesBackend(client: client, configuration: configuration)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
         do {
             let result = try await body(backend)
+            await backend.shutdown()
             try await client.shutdown()
             return result
         } catch {
+            await backend.shutdown()
             try? await client.shutdown()
             throw error
         }
     }
 
+    /// Stops supervising the runs this backend submitted (they go on running on the cluster,
+    /// which cleans them up as described above) and waits for the supervisors to end.
+    public func shutdown() async {
+        let running = supervisors.withLock { supervisors in
+            defer { supervisors = [:] }
+            return Array(supervisors.values)
+        }
+        for task in running { task.cancel() }
+        for task in running { await task.value }
+    }
+
     // MARK: - ClusterBackend
 
+    /// Checks what Kubernetes cannot take (images, names, node pools) before anything is sent.
+    public func validate(_ spec: ResolvedRunSpec) throws {
+        try RunRenderer.validate(spec, namespace: namespace, options: options)
+    }
+
     public func submit(_ spec: ResolvedRunSpec) async throws -> Run {
-        try RunRenderer.validate(runID: "1", run: spec, options: options)
+        try validate(spec)
         let id = try await RunCounter(client: client, namespace: namespace).next()
-        let rendered = try RunRenderer.render(runID: id, run: spec, options: options)
-        let record = RunRecord(id: id, spec: spec, createdAt: Date())
-        _ = try await client.create(.configMaps, object: try record.configMap(options: options), namespace: namespace)
+        let rendered = try RunRenderer.render(runID: id, run: spec, namespace: namespace, options: options)
+        let run = Run(id: id, spec: spec, createdAt: Date(), backend: name)
+        let record = RunRecord(id: id, spec: spec, createdAt: run.createdAt)
+        _ = try await client.create(
+            .configMaps, object: try record.configMap(namespace: namespace, options: options), namespace: namespace)
         do {
-            // The Job goes first: its uid owns the workers, so deleting it removes them.
-            let job = try await client.create(.jobs, object: rendered.job, namespace: namespace)
-            guard let uid = job.metadata.uid else {
-                throw TygerError(.backend, "the API server returned Job \(RunObjectNames(runID: id).job) without a uid")
-            }
-            let owned = rendered.withOwner(jobUID: uid)
-            // Lists too long for the environment; the job's pod waits for them like for its workers.
-            for configMap in owned.discoveryConfigMaps {
-                _ = try await client.create(.configMaps, object: configMap, namespace: namespace)
-            }
-            if let service = owned.workerService {
-                _ = try await client.create(.services, object: service, namespace: namespace)
-            }
-            if let statefulSet = owned.workerStatefulSet {
-                _ = try await client.create(.statefulSets, object: statefulSet, namespace: namespace)
-            }
+            try await create(rendered, of: id)
         } catch {
-            var failed = Run(id: id, spec: spec, createdAt: record.createdAt, backend: name)
-            failed.status = .failed
-            failed.statusReason = "The run could not start: \(error)"
-            failed.finishedAt = Date()
+            var failed = run
+            failed.end(.couldNotStart("\(error)"))
             try? await recordFinal(failed)
             _ = try? await client.delete(.jobs, name: RunObjectNames(runID: id).job, namespace: namespace)
             throw error
         }
+        supervise(id)
         configuration.logger.info("run submitted", metadata: ["run": "\(id)"])
-        return Run(id: id, spec: spec, createdAt: record.createdAt, backend: name)
-    }
-
-    public func run(id: String) async throws -> Run {
-        let objects = try await snapshot(id)
-        let run = RunStatusDerivation.run(from: objects, backend: name)
-        if run.status.isTerminal, objects.record.final == nil { try await finish(run) }
         return run
     }
 
-    public func runs(limit: Int?) async throws -> [Run] {
-        if let limit, limit < 1 { throw TygerError(.invalidSpec, "the limit is \(limit); allowed: 1 or more") }
-        try RunRenderer.validateOptions(options)
+    /// Creates a rendered run's objects: the Job first, because its uid owns the others.
+    private func create(_ rendered: RenderedRun, of id: RunID) async throws {
+        let job = try await client.create(.jobs, object: rendered.job, namespace: namespace)
+        guard let uid = job.metadata.uid else {
+            throw TygerError(.backend, "the API server returned Job \(RunObjectNames(runID: id).job) without a uid")
+        }
+        let owned = rendered.withOwner(jobUID: uid)
+        // Lists too long for the environment; the job's pod waits for them like for its workers.
+        for configMap in owned.discoveryConfigMaps {
+            _ = try await client.create(.configMaps, object: configMap, namespace: namespace)
+        }
+        if let service = owned.workerService {
+            _ = try await client.create(.services, object: service, namespace: namespace)
+        }
+        if let statefulSet = owned.workerStatefulSet {
+            _ = try await client.create(.statefulSets, object: statefulSet, namespace: namespace)
+        }
+    }
+
+    public func run(id: RunID) async throws -> Run {
+        RunStatusDerivation.run(from: try await snapshot(id), backend: name)
+    }
+
+    public func runs(_ query: RunQuery) async throws -> [Run] {
         let records = try await client.list(
             .configMaps, namespace: namespace, labelSelector: "\(options.labelDomain)/kind=run", as: ConfigMap.self)
-        let ids = records.items.compactMap { $0.metadata.labels?[options.runLabel] }.compactMap(Int.init).sorted(by: >)
+        let ids = records.items.compactMap { $0.metadata.labels?[options.runLabel] }.compactMap { RunID($0) }.sorted(by: >)
         var runs: [Run] = []
-        for id in ids.prefix(limit ?? .max) {
-            runs.append(try await run(id: "\(id)"))
+        for id in ids.prefix(query.limit ?? .max) {
+            runs.append(try await run(id: id))
         }
         return runs
     }
 
-    public func updates(of id: String) -> AsyncThrowingStream<Run, any Error> {
+    /// Reports the run until it is terminal. As on every backend, the terminal record comes
+    /// once nothing of the run runs any more: after the job ended, it waits (at most
+    /// ``Configuration/stopTimeout``) for the run's pods to stop.
+    public func updates(of id: RunID) -> AsyncThrowingStream<Run, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    try await self.follow(id) { run in continuation.yield(run) }
+                    let ended = try await self.follow(id) { run in continuation.yield(run) }
+                    try await self.waitUntilStopped(id)
+                    // A supervisor's record is the final word; it saw the same end.
+                    continuation.yield(try await self.readRecord(id).final ?? ended)
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)
@@ -143,7 +189,7 @@ public final class KubernetesBackend: ClusterBackend {
         }
     }
 
-    public func cancel(id: String) async throws -> Run {
+    public func cancel(id: RunID) async throws -> Run {
         let current = try await run(id: id)
         guard !current.status.isTerminal else { return current }
         let patch = ["data": [RunRecord.Key.canceled: "true"]]
@@ -154,14 +200,51 @@ public final class KubernetesBackend: ClusterBackend {
         return try await run(id: id)
     }
 
-    public func logs(of id: String, follow: Bool) -> AsyncThrowingStream<RunLogLine, any Error> {
+    public func logs(of id: RunID, follow: Bool) -> AsyncThrowingStream<RunLogLine, any Error> {
         RunLogReader(client: client, options: options, backend: self).lines(of: id, follow: follow)
+    }
+
+    // MARK: - Finishing
+
+    /// Supervises a run until it ends or the backend shuts down: the one place this backend
+    /// changes a run after creating it.
+    private func supervise(_ id: RunID) {
+        let task = Task {
+            do {
+                try await finishWhenEnded(id)
+            } catch is CancellationError {
+            } catch {
+                configuration.logger.warning(
+                    "could not finish run", metadata: ["run": "\(id)", "error": "\(error)"])
+            }
+            _ = supervisors.withLock { $0.removeValue(forKey: id) }
+        }
+        supervisors.withLock { $0[id] = task }
+    }
+
+    /// Waits until the run's job has ended, then removes its workers and records the final
+    /// status; both steps are idempotent, so several supervisors may do it at once.
+    func finishWhenEnded(_ id: RunID) async throws {
+        let ended = try await follow(id) { _ in }
+        guard ended.status.isTerminal else { return }
+        let names = RunObjectNames(runID: id)
+        if ended.spec.isDistributed {
+            _ = try await client.delete(.statefulSets, name: names.worker, namespace: namespace)
+            _ = try await client.delete(.services, name: names.worker, namespace: namespace)
+        }
+        try await recordFinal(ended)
+    }
+
+    private func recordFinal(_ run: Run) async throws {
+        let patch = ["data": [RunRecord.Key.final: try RunRecord.json(run)]]
+        _ = try await client.patch(
+            .configMaps, name: RunRecord.name(run.id), namespace: namespace, mergePatch: patch, as: ConfigMap.self)
     }
 
     // MARK: - Observing
 
     /// Reads the record, the Job and the run's pods.
-    func snapshot(_ id: String) async throws -> RunObjects {
+    func snapshot(_ id: RunID) async throws -> RunObjects {
         let record = try await readRecord(id)
         var objects = RunObjects(record: record)
         guard record.final == nil else { return objects }
@@ -173,28 +256,18 @@ public final class KubernetesBackend: ClusterBackend {
     }
 
     /// The run's pods that still exist: a finished Job keeps its pods until its TTL.
-    public func pods(of id: String) async throws -> [Pod] {
-        // The ID goes into a label selector: `1,x!=y` must not widen it.
-        try Self.checkRunID(id)
-        try RunRenderer.validateOptions(options)
-        let selector = options.labelSelector(runID: id)
-        return try await client.list(.pods, namespace: namespace, labelSelector: selector, as: Pod.self).items
+    public func pods(of id: RunID) async throws -> [Pod] {
+        try await client.list(.pods, namespace: namespace, labelSelector: options.labelSelector(runID: id), as: Pod.self)
+            .items
     }
 
-    /// Reports the run now and after every change until it is terminal, from three watches
+    /// Reports the run now and after every change until the job has ended, from three watches
     /// merged: the record (cancel requests, results recorded by other clients), the Job, and
-    /// the run's pods.
-    private func follow(_ id: String, report: @escaping @Sendable (Run) -> Void) async throws {
+    /// the run's pods. Returns the ended run, which it does not report.
+    private func follow(_ id: RunID, report: @escaping @Sendable (Run) -> Void) async throws -> Run {
         let objects = try await snapshot(id)
         let initial = RunStatusDerivation.run(from: objects, backend: name)
-        if initial.status.isTerminal {
-            if objects.record.final == nil {
-                try await finish(initial)
-                try await waitUntilStopped(id)
-            }
-            report(initial)
-            return
-        }
+        if initial.status.isTerminal { return initial }
         report(initial)
         let state = RunState(objects: objects, backend: name, last: initial)
         let names = RunObjectNames(runID: id)
@@ -240,20 +313,16 @@ public final class KubernetesBackend: ClusterBackend {
             try await group.next()
             group.cancelAll()
         }
-        guard await state.last.status.isTerminal else { return }
+        guard await state.last.status.isTerminal else { return await state.last }
         // The Job's status can arrive before the pod's: read the pods once more for the exit code.
         var ended = await state.objects
         ended.replacePods(try await pods(of: id), roleLabel: options.roleLabel)
-        let final = RunStatusDerivation.run(from: ended, backend: name)
-        // As on the local backend, a terminal status means nothing of the run is left running.
-        try await finish(final)
-        try await waitUntilStopped(id)
-        report(final)
+        return RunStatusDerivation.run(from: ended, backend: name)
     }
 
     /// Waits until none of the run's pods is still running or terminating, at most
     /// ``Configuration/stopTimeout``; a pod that outstays it is the cluster's to remove.
-    private func waitUntilStopped(_ id: String) async throws {
+    private func waitUntilStopped(_ id: RunID) async throws {
         let roleLabel = options.roleLabel
         let follower = ResourceFollower<Pod>(
             client: client, resource: .pods, namespace: namespace, labelSelector: options.labelSelector(runID: id))
@@ -279,43 +348,15 @@ public final class KubernetesBackend: ClusterBackend {
         }
     }
 
-    /// Records the final status and removes the workers; both are idempotent, so several
-    /// clients watching one run may do it at once.
-    private func finish(_ run: Run) async throws {
-        let names = RunObjectNames(runID: run.id)
-        if run.spec.workerCodespec != nil {
-            _ = try await client.delete(.statefulSets, name: names.worker, namespace: namespace)
-            _ = try await client.delete(.services, name: names.worker, namespace: namespace)
-        }
-        try await recordFinal(run)
-    }
-
-    private func recordFinal(_ run: Run) async throws {
-        let patch = ["data": [RunRecord.Key.final: try RunRecord.json(run)]]
-        _ = try await client.patch(
-            .configMaps, name: RunRecord.name(run.id), namespace: namespace, mergePatch: patch, as: ConfigMap.self)
-    }
-
-    private func readRecord(_ id: String) async throws -> RunRecord {
-        try Self.checkRunID(id)
-        try RunRenderer.validateOptions(options)
+    private func readRecord(_ id: RunID) async throws -> RunRecord {
         guard
             let configMap = try await optional({
                 try await client.get(.configMaps, name: RunRecord.name(id), namespace: namespace, as: ConfigMap.self)
             })
         else {
-            throw TygerError(.runNotFound, "The run '\(id)' was not found")
+            throw RunID.notFound(id)
         }
         return try RunRecord(configMap: configMap, id: id)
-    }
-
-    /// Run IDs are decimal numbers: anything else names no run, and is refused before it can
-    /// become part of an object name, a URL or a selector.
-    static func checkRunID(_ id: String) throws(TygerError) {
-        guard !id.isEmpty, id.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
-            throw TygerError(
-                .runNotFound, "The run '\(id)' was not found; run IDs are decimal numbers, such as 42")
-        }
     }
 
     private func optional<T>(_ read: () async throws -> T) async throws -> T? {
@@ -349,7 +390,7 @@ private actor RunState {
         if objects.observedStartedAt == nil { objects.observedStartedAt = run.startedAt }
         guard run != last else { return true }
         last = run
-        // The terminal status is reported by the follower once the run's pods have stopped.
+        // The terminal status is the follower's to return.
         guard !run.status.isTerminal else { return false }
         report(run)
         return true

@@ -11,20 +11,27 @@ struct RunCounter: Sendable {
     let client: KubernetesClient
     let namespace: String
 
-    func next() async throws -> String {
+    func next() async throws -> RunID {
         for _ in 0..<50 {
             do {
                 var counter = try await client.get(.configMaps, name: Self.name, namespace: namespace, as: ConfigMap.self)
-                let last = Int(counter.data?[Self.key] ?? "0") ?? 0
-                counter.data = [Self.key: "\(last + 1)"]
+                let text = counter.data?[Self.key] ?? "0"
+                guard let last = text == "0" ? 0 : RunID(text)?.value else {
+                    throw TygerError(
+                        .backend, "the run counter \(Self.name) holds '\(text)', not a run number; fix or delete it")
+                }
+                guard let next = last == 0 ? RunID.first : RunID(last)?.next else {
+                    throw TygerError(.backend, "the run counter \(Self.name) has reached the largest run ID, \(Int.max)")
+                }
+                counter.data = [Self.key: next.description]
                 _ = try await client.replace(.configMaps, name: Self.name, object: counter, namespace: namespace)
-                return "\(last + 1)"
+                return next
             } catch where KubernetesAPIError.from(error)?.isNotFound == true {
                 let first = ConfigMap(
                     metadata: ObjectMeta(name: Self.name, namespace: namespace), data: [Self.key: "1"])
                 do {
                     _ = try await client.create(.configMaps, object: first, namespace: namespace)
-                    return "1"
+                    return RunID.first
                 } catch where KubernetesAPIError.from(error)?.isAlreadyExists == true {
                     continue
                 }

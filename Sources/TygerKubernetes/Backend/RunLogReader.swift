@@ -11,7 +11,7 @@ struct RunLogReader: Sendable {
     private static let completionIndexLabel = "batch.kubernetes.io/job-completion-index"
     private static let podIndexLabel = "apps.kubernetes.io/pod-index"
 
-    func lines(of id: String, follow: Bool) -> AsyncThrowingStream<RunLogLine, any Error> {
+    func lines(of id: RunID, follow: Bool) -> AsyncThrowingStream<RunLogLine, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
@@ -30,8 +30,8 @@ struct RunLogReader: Sendable {
     }
 
     /// Every line written so far, ordered by the time the kubelet recorded it.
-    private func collect(_ id: String) async throws -> [RunLogLine] {
-        let replicas = try await backend.run(id: id).spec.spec.job.replicas
+    private func collect(_ id: RunID) async throws -> [RunLogLine] {
+        let replicas = try await backend.run(id: id).spec.job.replicas
         var stamped: [(time: String, line: RunLogLine)] = []
         for pod in try await backend.pods(of: id) {
             guard let name = pod.metadata.name, let (container, source) = source(of: pod, jobReplicas: replicas),
@@ -39,7 +39,7 @@ struct RunLogReader: Sendable {
             else { continue }
             try await Self.ignoringVanishedPods {
                 for try await text in client.logs(
-                    pod: name, namespace: options.namespace, container: container, timestamps: true)
+                    pod: name, namespace: backend.namespace, container: container, timestamps: true)
                 {
                     let (time, body) = Self.splitTimestamp(text)
                     stamped.append(
@@ -53,18 +53,18 @@ struct RunLogReader: Sendable {
 
     /// Follows every pod's log from the moment its container starts, until the run is terminal
     /// and every followed log has ended. Pods are seen through a watch, so none is missed.
-    private func followLogs(_ id: String, _ continuation: AsyncThrowingStream<RunLogLine, any Error>.Continuation)
+    private func followLogs(_ id: RunID, _ continuation: AsyncThrowingStream<RunLogLine, any Error>.Continuation)
         async throws
     {
-        let replicas = try await backend.run(id: id).spec.spec.job.replicas
+        let replicas = try await backend.run(id: id).spec.job.replicas
         let (pods, podStream) = AsyncStream<Pod>.makeStream()
         let follower = ResourceFollower<Pod>(
-            client: client, resource: .pods, namespace: options.namespace, labelSelector: options.labelSelector(runID: id))
+            client: client, resource: .pods, namespace: backend.namespace, labelSelector: options.labelSelector(runID: id))
         let watcher = Task {
             try? await follower.run(from: nil) { change in
                 switch change {
                 case .snapshot(let current): current.forEach { podStream.yield($0) }
-                case .event(let event) where event.type != .deleted: event.object.map { podStream.yield($0) }
+                case .event(let event) where event.type != .deleted: if let pod = event.object { podStream.yield(pod) }
                 case .event: break
                 }
                 return !Task.isCancelled
@@ -89,7 +89,7 @@ struct RunLogReader: Sendable {
                 group.addTask {
                     try await Self.ignoringVanishedPods {
                         for try await text in client.logs(
-                            pod: name, namespace: options.namespace, container: container, follow: true)
+                            pod: name, namespace: backend.namespace, container: container, follow: true)
                         {
                             continuation.yield(RunLogLine(source: source, text: text))
                         }

@@ -7,7 +7,7 @@ import TygerKit
 /// The record outlives the Job (which its TTL removes), so `run show` keeps working; it is
 /// the only object that does, and it is small.
 struct RunRecord: Sendable {
-    var id: String
+    var id: RunID
     var spec: ResolvedRunSpec
     var createdAt: Date
     var cancelRequested = false
@@ -20,25 +20,26 @@ struct RunRecord: Sendable {
         static let final = "final.json"
     }
 
-    static func name(_ id: String) -> String { "run-\(id)" }
+    static func name(_ id: RunID) -> String { "run-\(id)" }
 
-    func configMap(options: KubernetesRenderOptions) throws(TygerError) -> ConfigMap {
+    func configMap(namespace: String, options: KubernetesRenderOptions) throws(TygerError) -> ConfigMap {
         let labels = [
-            options.runLabel: id, KubernetesRenderOptions.managedByLabel: "tyger", options.labelDomain + "/kind": "run",
+            options.runLabel: id.description, KubernetesRenderOptions.managedByLabel: "tyger",
+            options.labelDomain + "/kind": "run",
         ]
         return ConfigMap(
-            metadata: ObjectMeta(name: RunRecord.name(id), namespace: options.namespace, labels: labels),
+            metadata: ObjectMeta(name: RunRecord.name(id), namespace: namespace, labels: labels),
             data: [Key.spec: try Self.json(spec), Key.createdAt: KubernetesTime.string(from: createdAt)]
         )
     }
 
-    init(id: String, spec: ResolvedRunSpec, createdAt: Date) {
+    init(id: RunID, spec: ResolvedRunSpec, createdAt: Date) {
         self.id = id
         self.spec = spec
         self.createdAt = createdAt
     }
 
-    init(configMap: ConfigMap, id: String) throws(TygerError) {
+    init(configMap: ConfigMap, id: RunID) throws(TygerError) {
         let data = configMap.data ?? [:]
         guard let specText = data[Key.spec], let created = KubernetesTime.date(from: data[Key.createdAt]) else {
             throw TygerError(.storage, "the record of run \(id) (ConfigMap \(RunRecord.name(id))) is incomplete")
@@ -58,7 +59,7 @@ struct RunRecord: Sendable {
         }
     }
 
-    private static func decode<T: Decodable>(_ type: T.Type, _ text: String, id: String) throws(TygerError) -> T {
+    private static func decode<T: Decodable>(_ type: T.Type, _ text: String, id: RunID) throws(TygerError) -> T {
         do {
             return try JSONDecoder.tygerState.decode(type, from: Data(text.utf8))
         } catch {

@@ -9,7 +9,7 @@ enum RunStatusDerivation {
         if let final = record.final { return final }
         var run = Run(
             id: record.id, spec: record.spec, createdAt: record.createdAt, backend: backend)
-        if let worker = record.spec.spec.worker {
+        if let worker = record.spec.worker {
             let ready = objects.workerPods.values.count(where: isReady)
             run.workers = WorkerProgress(ready: min(ready, worker.replicas), total: worker.replicas)
         }
@@ -20,36 +20,29 @@ enum RunStatusDerivation {
 
         if record.cancelRequested {
             let stillRunning = objects.job != nil && objects.jobPods.values.contains { !isFinished($0) }
-            run.status = stillRunning ? .canceling : .canceled
-            run.statusReason = "Canceled by user"
+            if stillRunning { run.beginCanceling(.canceledByUser) } else { run.end(.canceledByUser, at: nil) }
             return run
         }
         guard let job = objects.job else {
-            run.status = .failed
-            run.statusReason = "The run's Job was deleted before its result was recorded"
+            run.end(.vanished("The run's Job was deleted before its result was recorded"), at: nil)
             return run
         }
         if isTrue(job.status?.condition("Complete")) {
-            run.status = .succeeded
-            run.finishedAt = KubernetesTime.date(from: job.status?.completionTime)
+            run.end(.jobSucceeded, at: KubernetesTime.date(from: job.status?.completionTime))
             return run
         }
         if let failed = job.status?.condition("Failed"), failed.status == "True" {
-            run.finishedAt = KubernetesTime.date(from: failed.lastTransitionTime)
+            let finished = KubernetesTime.date(from: failed.lastTransitionTime)
             if failed.reason == "DeadlineExceeded" {
-                let started = run.startedAt != nil
-                run.status = started ? .failed : .canceled
-                run.statusReason = started ? "Run exceeded its timeout" : "Run exceeded its timeout while pending"
+                run.end(.timedOut(whilePending: run.startedAt == nil), at: finished)
             } else {
-                run.status = .failed
-                run.statusReason = failureReason(mains) ?? failed.message ?? failed.reason ?? "The job failed"
+                run.end(failure(mains) ?? .jobFailed(failed.message ?? failed.reason ?? "The job failed"), at: finished)
             }
             return run
         }
-        if let failure = failureReason(mains) {
+        if let failure = failure(mains) {
             // The Job controller has not caught up yet; the exit code already decides the run.
-            run.status = .failed
-            run.statusReason = failure
+            run.end(failure, at: nil)
             return run
         }
         run.status = run.startedAt != nil ? .running : .pending
@@ -61,11 +54,11 @@ enum RunStatusDerivation {
         pod.status?.containerStatuses?.first { $0.name == name }
     }
 
-    private static func failureReason(_ mains: [ContainerStatus]) -> String? {
+    private static func failure(_ mains: [ContainerStatus]) -> RunEnding? {
         guard let terminated = mains.compactMap(\.state?.terminated).first(where: { $0.exitCode != 0 }) else {
             return nil
         }
-        return "Main exited with code \(terminated.exitCode)"
+        return .jobExited(code: Int(terminated.exitCode))
     }
 
     /// Why a pending run is not progressing, when Kubernetes says so (an image that cannot be

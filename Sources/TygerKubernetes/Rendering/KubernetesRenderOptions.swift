@@ -1,17 +1,16 @@
-public import TygerKit
+import TygerKit
 
-/// Cluster-specific choices for ``RunRenderer``: where the objects go and how node pools,
-/// labels and the worker wait are expressed.
+/// Cluster-specific choices for ``RunRenderer``: how node pools, labels and the worker wait
+/// are expressed. The namespace is not one of them: the renderer takes it as a parameter, and
+/// ``KubernetesBackend`` uses its client's, so the backend and its codespec store never
+/// target different namespaces.
 ///
 /// ```swift
 /// var options = KubernetesRenderOptions()
-/// options.namespace = "research"
 /// options.waitImage = "registry.example.com/busybox:1.36"
-/// let rendered = try RunRenderer.render(runID: "42", run: resolved, options: options)
+/// let rendered = try RunRenderer.render(runID: id, run: resolved, namespace: "research", options: options)
 /// ```
 public struct KubernetesRenderOptions: Sendable, Hashable {
-    /// The namespace every object is created in, and part of every worker hostname.
-    public var namespace: String = "tyger"
     /// The node label a node pool name is matched against (`nodeSelector: {agentpool: <pool>}`).
     public var nodePoolLabel: String = "agentpool"
     /// The toleration added to pods that ask for a node pool, so that they may run on pools
@@ -27,10 +26,10 @@ public struct KubernetesRenderOptions: Sendable, Hashable {
     /// The prefix of the labels TygerKit sets: `<labelDomain>/run` and `<labelDomain>/role`.
     public var labelDomain: String = "tyger.dev"
 
-    /// Creates the default options.
     /// The longest discovery list passed in an environment variable; longer lists go to
     /// ConfigMaps mounted as files. A knob for tests only.
     package var discoveryInlineLimit: Int = DiscoveryVariables.inlineLimit
 
+    /// Creates the default options.
     public init() {}
 }

@@ -1,18 +1,20 @@
+public import TygerKit
+
 /// The names of the Kubernetes objects and hosts of one run, derived from its ID alone so
 /// that a backend can find them again without storing them.
 ///
 /// ```swift
-/// let names = RunObjectNames(runID: "42")
+/// let names = RunObjectNames(runID: try RunID(parsing: "42"))
 /// names.job                                        // "run-42-job"
 /// names.worker                                     // "run-42-worker"
 /// names.workerHost(1, namespace: "tyger")  // "run-42-worker-1.run-42-worker.tyger.svc.cluster.local"
 /// ```
 public struct RunObjectNames: Sendable, Hashable {
     /// The run's ID, such as `42`.
-    public var runID: String
+    public var runID: RunID
 
     /// Creates the names of a run's objects.
-    public init(runID: String) {
+    public init(runID: RunID) {
         self.runID = runID
     }
 

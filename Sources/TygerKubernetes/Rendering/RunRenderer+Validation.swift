@@ -4,42 +4,35 @@ public import TygerKit
 extension RunRenderer {
     /// Checks everything Kubernetes would reject, or would accept and then fail on (a
     /// StatefulSet whose pods cannot be created), and throws one error listing all problems.
+    /// TygerKit's own rules hold already: a ``ResolvedRunSpec`` is valid by construction.
     ///
-    /// TygerKit's own rules for the run and both codespecs are checked again, so that a run
-    /// resolved elsewhere cannot slip past them; their key paths are given from the run's root
-    /// (`worker.codespec.endpoints.rpc`).
-    ///
-    /// - Throws: ``TygerError``: ``TygerError/Code/backend`` for options that cannot work
-    ///   (namespace, wait image, label domain); otherwise ``TygerError/Code/invalidSpec``.
+    /// - Throws: ``TygerError``: ``TygerError/Code/backend`` for a namespace or options that
+    ///   cannot work (wait image, label domain); otherwise ``TygerError/Code/invalidSpec``.
+    /// Any run ID names valid objects: the longest, 19 digits, leaves room in every name.
     public static func validate(
-        runID: String, run: ResolvedRunSpec, options: KubernetesRenderOptions = KubernetesRenderOptions()
+        _ run: ResolvedRunSpec, namespace: String, options: KubernetesRenderOptions = KubernetesRenderOptions()
     ) throws(TygerError) {
+        try validateNamespace(namespace)
         try validateOptions(options)
-        var problems = Problems()
-        problems.collect(at: "") { () throws(TygerError) in try run.spec.validate() }
-        problems += codespecProblems(run.jobCodespec, kind: .job, nodePool: run.spec.job.nodePool, at: "job")
-        switch (run.spec.worker, run.workerCodespec) {
-        case (let target?, let codespec?):
-            problems += codespecProblems(codespec, kind: .worker, nodePool: target.nodePool, at: "worker")
-        case (.some, nil):
-            problems.add("worker.codespec", "the run has workers, but their codespec was not resolved")
-        case (nil, .some):
-            problems.add("worker", "a worker codespec was resolved, but the run has no worker target")
-        case (nil, nil):
-            break
+        var problems = codespecProblems(run.job.codespec, nodePool: run.job.nodePool, at: "job")
+        if let worker = run.worker {
+            problems += codespecProblems(worker.codespec, nodePool: worker.nodePool, at: "worker")
         }
-        problems += runIDProblems(runID, run: run, options: options)
         try problems.throwIfAny()
     }
 
-    /// Checks the options that name things on the cluster (namespace, label keys, the node pool
-    /// toleration) and the wait image; the backend also runs it before reading a run, so a bad
-    /// namespace or label domain never reaches a request.
+    /// Checks a namespace before it becomes part of a request path or a host name.
+    static func validateNamespace(_ namespace: String) throws(TygerError) {
+        guard KubernetesNameRules.isDNS1123Label(namespace) else {
+            throw TygerError(
+                .backend, "the namespace '\(namespace)' is not a Kubernetes namespace name; \(dnsLabelRule)")
+        }
+    }
+
+    /// Checks the options that name things on the cluster (label keys, the node pool
+    /// toleration) and the wait image.
     static func validateOptions(_ options: KubernetesRenderOptions) throws(TygerError) {
         var messages: [String] = []
-        if !KubernetesNameRules.isDNS1123Label(options.namespace) {
-            messages.append("the namespace '\(options.namespace)' is not a Kubernetes namespace name; \(dnsLabelRule)")
-        }
         let toleration = options.nodePoolToleration
         if let key = toleration.key, !key.isEmpty, !KubernetesNameRules.isLabelKey(key) {
             messages.append("the node pool toleration key '\(key)' is not a Kubernetes label key")
@@ -63,14 +56,9 @@ extension RunRenderer {
             .backend, first, related: messages.dropFirst().map { TygerError(.backend, $0) })
     }
 
-    private static func codespecProblems(_ codespec: Codespec, kind: CodespecKind, nodePool: String?, at target: String)
-        -> Problems
-    {
+    private static func codespecProblems(_ codespec: Codespec, nodePool: String?, at target: String) -> Problems {
         var problems = Problems()
         let path = "\(target).codespec"
-        var codespec = codespec
-        codespec.kind = kind
-        problems.collect(at: path) { () throws(TygerError) in try codespec.validate() }
         if let image = codespec.image {
             if !image.isEmpty, image.trimmingCharacters(in: .whitespacesAndNewlines) != image {
                 problems.add("\(path).image", "the image '\(image)' must not begin or end with white space")
@@ -89,45 +77,6 @@ extension RunRenderer {
                 "\(target).nodePool",
                 "'\(nodePool)' is not a Kubernetes node pool name: it is matched as a label value; allowed: at most "
                     + "63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit")
-        }
-        return problems
-    }
-
-    private static func runIDProblems(_ runID: String, run: ResolvedRunSpec, options: KubernetesRenderOptions)
-        -> Problems
-    {
-        var problems = Problems()
-        let names = RunObjectNames(runID: runID)
-        let isNameText = runID.utf8.allSatisfy {
-            ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
-                || $0 == UInt8(ascii: "-")
-        }
-        guard !runID.isEmpty, isNameText, runID.utf8.last != UInt8(ascii: "-") else {
-            problems.add(
-                "runID",
-                "'\(runID)' cannot name Kubernetes objects; allowed: lower-case letters, digits and '-', ending with a "
-                    + "letter or digit")
-            return problems
-        }
-        var checks = [("the Job name", names.job, KubernetesNameRules.maximumLabelLength)]
-        if run.spec.job.replicas > 1 {
-            checks.append(("the hostname of the last job pod", "\(names.job)-\(run.spec.job.replicas - 1)", 63))
-        }
-        if let workers = run.spec.worker {
-            checks += [
-                ("the worker StatefulSet name", names.worker, KubernetesNameRules.maximumStatefulSetNameLength),
-                ("the hostname of the last worker pod", names.workerPod(workers.replicas - 1), 63),
-                (
-                    "the DNS name of the last worker",
-                    names.workerHost(workers.replicas - 1, namespace: options.namespace), 253
-                ),
-            ]
-        }
-        for (what, name, limit) in checks where name.utf8.count > limit {
-            problems.add(
-                "runID",
-                "the run ID '\(runID)' makes \(what) '\(name)' \(name.utf8.count) characters long; Kubernetes allows at most \(limit)"
-            )
         }
         return problems
     }

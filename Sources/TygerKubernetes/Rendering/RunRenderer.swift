@@ -4,7 +4,7 @@ public import TygerKit
 /// no I/O, so what a run becomes can be inspected, tested and validated offline.
 ///
 /// ```swift
-/// let rendered = try RunRenderer.render(runID: "42", run: resolved, options: KubernetesRenderOptions())
+/// let rendered = try RunRenderer.render(runID: id, run: resolved, namespace: "tyger")
 /// print(try rendered.yaml())
 /// ```
 ///
@@ -53,31 +53,32 @@ public enum RunRenderer {
     /// - Parameters:
     ///   - runID: The run's ID, such as `42`; it names the objects (`run-42-job`).
     ///   - run: The run with its codespecs resolved.
-    ///   - options: The namespace, node pool label and toleration, wait image and labels.
+    ///   - namespace: The namespace every object is created in; part of every worker hostname.
+    ///   - options: The node pool label and toleration, wait image and labels.
     /// - Throws: ``TygerError`` with code ``TygerError/Code/invalidSpec``, naming each field
     ///   Kubernetes cannot take: a missing image, a run ID too long for object names, a node
-    ///   pool that is not a label value, an identity that is not a service account name, and
-    ///   every rule TygerKit itself checks.
+    ///   pool that is not a label value, an identity that is not a service account name.
     public static func render(
-        runID: String, run: ResolvedRunSpec, options: KubernetesRenderOptions = KubernetesRenderOptions()
+        runID: RunID, run: ResolvedRunSpec, namespace: String, options: KubernetesRenderOptions = KubernetesRenderOptions()
     ) throws(TygerError) -> RenderedRun {
-        try validate(runID: runID, run: run, options: options)
+        try validate(run, namespace: namespace, options: options)
         let names = RunObjectNames(runID: runID)
-        guard let workerTarget = run.spec.worker, let workerCodespec = run.workerCodespec else {
-            return RenderedRun(job: job(names: names, run: run, options: options, workers: nil))
+        let context = Context(names: names, namespace: namespace, options: options)
+        guard let workerTarget = run.worker else {
+            return RenderedRun(job: job(context, run: run, workers: nil))
         }
-        let workers = Workers(names: names, target: workerTarget, codespec: workerCodespec, options: options)
+        let workers = Workers(context, target: workerTarget)
         let ports = workers.codespec.endpoints.map { endpoint in
             (endpoint: endpoint, ports: Array(repeating: endpoint.port, count: workers.hosts.count))
         }
         let discovery = DiscoveryVariables.jobDiscovery(
             hosts: workers.hosts, ports: ports, inlineLimit: options.discoveryInlineLimit)
-        let configMaps = try discoveryConfigMaps(discovery.files, names: names, options: options)
-        let jobObject = job(names: names, run: run, options: options, workers: workers, discovery: discovery)
+        let configMaps = try discoveryConfigMaps(discovery.files, context)
+        let jobObject = job(context, run: run, workers: workers, discovery: discovery)
         return RenderedRun(
             job: jobObject,
-            workerService: service(names: names, workers: workers, options: options),
-            workerStatefulSet: statefulSet(names: names, workers: workers, options: options),
+            workerService: service(context, workers: workers),
+            workerStatefulSet: statefulSet(context, workers: workers),
             discoveryConfigMaps: configMaps
         )
     }
@@ -96,9 +97,10 @@ public enum RunRenderer {
 
     /// One ConfigMap per list, so that nodes and addresses of 10,000 workers (about 600 KB
     /// each) never share the 1 MiB a ConfigMap may hold.
-    static func discoveryConfigMaps(
-        _ files: [DiscoveryVariables.ListFile], names: RunObjectNames, options: KubernetesRenderOptions
-    ) throws(TygerError) -> [ConfigMap] {
+    static func discoveryConfigMaps(_ files: [DiscoveryVariables.ListFile], _ context: Context) throws(TygerError)
+        -> [ConfigMap]
+    {
+        let names = context.names
         var configMaps: [ConfigMap] = []
         for (index, file) in files.enumerated() {
             let size = file.fileName.utf8.count + file.contents.utf8.count
@@ -112,8 +114,8 @@ public enum RunRenderer {
             configMaps.append(
                 ConfigMap(
                     metadata: ObjectMeta(
-                        name: names.discoveryConfigMap(index), namespace: options.namespace,
-                        labels: options.labels(runID: names.runID, role: .job)),
+                        name: names.discoveryConfigMap(index), namespace: context.namespace,
+                        labels: context.options.labels(runID: names.runID, role: .job)),
                     data: [file.fileName: file.contents]))
         }
         return configMaps
@@ -121,18 +123,25 @@ public enum RunRenderer {
 
     // MARK: - Objects
 
+    /// What every object of one run is rendered with.
+    struct Context {
+        var names: RunObjectNames
+        var namespace: String
+        var options: KubernetesRenderOptions
+    }
+
     /// The workers of a distributed run, as the Job, Service and StatefulSet need them.
     struct Workers {
-        var target: WorkerSpec
-        var codespec: Codespec
+        var target: ResolvedRunSpec.Workers
         var hosts: [String]
         var ports: [ServicePortPlan]
 
-        init(names: RunObjectNames, target: WorkerSpec, codespec: Codespec, options: KubernetesRenderOptions) {
+        var codespec: Codespec { target.codespec }
+
+        init(_ context: Context, target: ResolvedRunSpec.Workers) {
             self.target = target
-            self.codespec = codespec
-            self.hosts = (0..<target.replicas).map { names.workerHost($0, namespace: options.namespace) }
-            self.ports = ServicePortPlan.plan(codespec.endpoints)
+            self.hosts = (0..<target.replicas).map { context.names.workerHost($0, namespace: context.namespace) }
+            self.ports = ServicePortPlan.plan(target.codespec.endpoints)
         }
     }
 
@@ -158,10 +167,10 @@ public enum RunRenderer {
     }
 
     static func job(
-        names: RunObjectNames, run: ResolvedRunSpec, options: KubernetesRenderOptions, workers: Workers?,
-        discovery jobDiscovery: DiscoveryVariables.JobDiscovery? = nil
+        _ context: Context, run: ResolvedRunSpec, workers: Workers?, discovery jobDiscovery: DiscoveryVariables.JobDiscovery? = nil
     ) -> Job {
-        let replicas = run.spec.job.replicas
+        let (names, options) = (context.names, context.options)
+        let replicas = run.job.replicas
         var discovery: [(name: String, value: String)] = []
         var initContainers: [Container]?
         if let workers, let jobDiscovery {
@@ -175,17 +184,15 @@ public enum RunRenderer {
                     image: options.waitImage,
                     replicas: workers.target.replicas,
                     hostPrefix: names.worker + "-",
-                    hostSuffix: "." + names.workerHostSuffix(namespace: options.namespace),
+                    hostSuffix: "." + names.workerHostSuffix(namespace: context.namespace),
                     ports: workers.ports.map(\.port)
                 )
             ]
         }
-        let injected =
-            [EnvVar(name: DiscoveryVariables.runID, value: names.runID)]
-            + discovery.map { EnvVar(name: $0.name, value: $0.value) }
+        let injected = RunEnvironment.job(runID: names.runID, discovery: discovery).map { EnvVar(name: $0.name, value: $0.value) }
         var pod = podSpec(
-            container: container(named: jobContainerName, codespec: run.jobCodespec, injected: injected),
-            codespec: run.jobCodespec, nodePool: run.spec.job.nodePool, options: options)
+            container: container(named: jobContainerName, codespec: run.job.codespec, injected: injected),
+            codespec: run.job.codespec, nodePool: run.job.nodePool, options: options)
         pod.initContainers = initContainers
         if let files = jobDiscovery?.files, !files.isEmpty {
             let volumes = files.indices.map { index in
@@ -203,23 +210,24 @@ public enum RunRenderer {
         pod.restartPolicy = "Never"
         let labels = options.labels(runID: names.runID, role: .job)
         return Job(
-            metadata: ObjectMeta(name: names.job, namespace: options.namespace, labels: labels),
+            metadata: ObjectMeta(name: names.job, namespace: context.namespace, labels: labels),
             spec: Job.Spec(
                 parallelism: replicas,
                 completions: replicas,
                 completionMode: replicas > 1 ? "Indexed" : nil,
                 backoffLimit: 0,
-                activeDeadlineSeconds: run.spec.timeoutSeconds,
+                activeDeadlineSeconds: run.timeoutSeconds,
                 ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
                 template: PodTemplateSpec(metadata: ObjectMeta(labels: labels), spec: pod)
             )
         )
     }
 
-    static func service(names: RunObjectNames, workers: Workers, options: KubernetesRenderOptions) -> Service {
-        Service(
+    static func service(_ context: Context, workers: Workers) -> Service {
+        let (names, options) = (context.names, context.options)
+        return Service(
             metadata: ObjectMeta(
-                name: names.worker, namespace: options.namespace,
+                name: names.worker, namespace: context.namespace,
                 labels: options.labels(runID: names.runID, role: .worker)),
             spec: Service.Spec(
                 clusterIP: "None",
@@ -235,14 +243,13 @@ public enum RunRenderer {
         )
     }
 
-    static func statefulSet(names: RunObjectNames, workers: Workers, options: KubernetesRenderOptions) -> StatefulSet {
+    static func statefulSet(_ context: Context, workers: Workers) -> StatefulSet {
+        let (names, options) = (context.names, context.options)
         let codespec = workers.codespec
-        let discovery = DiscoveryVariables.worker(
-            index: 0, ports: codespec.endpoints.map { (endpoint: $0, port: $0.port) })
+        let variables = RunEnvironment.worker(
+            runID: names.runID, index: 0, ports: codespec.endpoints.map { (endpoint: $0, port: $0.port) })
         // The index differs per pod: the kubelet reads it from the pod-index label.
-        let injected =
-            [EnvVar(name: DiscoveryVariables.runID, value: names.runID)]
-            + discovery.map { variable in
+        let injected = variables.map { variable in
                 variable.name == DiscoveryVariables.workerIndex
                     ? EnvVar(name: variable.name, fieldPath: podIndexFieldPath)
                     : EnvVar(name: variable.name, value: variable.value)
@@ -262,7 +269,7 @@ public enum RunRenderer {
         let selector = options.selectorLabels(runID: names.runID, role: .worker)
         let labels = options.labels(runID: names.runID, role: .worker)
         return StatefulSet(
-            metadata: ObjectMeta(name: names.worker, namespace: options.namespace, labels: labels),
+            metadata: ObjectMeta(name: names.worker, namespace: context.namespace, labels: labels),
             spec: StatefulSet.Spec(
                 replicas: workers.target.replicas,
                 serviceName: names.worker,
@@ -275,20 +282,19 @@ public enum RunRenderer {
 
     // MARK: - Pods and containers
 
-    /// The codespec's container: injected variables first, then the codespec's own, sorted by
-    /// name, without those an injected variable already defines.
+    /// The codespec's container, its environment composed by ``RunEnvironment/compose(injected:codespec:)``;
+    /// an injected variable may come from a field (the worker index) rather than a value.
     static func container(named name: String, codespec: Codespec, injected: [EnvVar]) -> Container {
-        let injectedNames = Set(injected.map(\.name))
-        let own = codespec.env.sorted { $0.key < $1.key }
-            .filter { !injectedNames.contains($0.key) }
-            .map { EnvVar(name: $0.key, value: $0.value) }
+        let byName = Dictionary(injected.map { ($0.name, $0) }) { first, _ in first }
+        let variables = RunEnvironment.compose(injected: injected.map { (name: $0.name, value: $0.value ?? "") }, codespec: codespec)
+        let env = variables.map { byName[$0.name] ?? EnvVar(name: $0.name, value: $0.value) }
         return Container(
             name: name,
             image: codespec.image,
             command: codespec.command.isEmpty ? nil : codespec.command,
             args: codespec.args.isEmpty ? nil : codespec.args,
             workingDir: codespec.workingDir,
-            env: injected + own,
+            env: env,
             resources: resources(codespec.resources)
         )
     }

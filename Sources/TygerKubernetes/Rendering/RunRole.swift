@@ -1,3 +1,5 @@
+public import TygerKit
+
 /// Which part of a run a Kubernetes object or pod belongs to; the value of the
 /// `<labelDomain>/role` label.
 public enum RunRole: String, Sendable, Hashable, CaseIterable {
@@ -19,22 +21,22 @@ extension KubernetesRenderOptions {
     /// Service's selector.
     ///
     /// ```swift
-    /// KubernetesRenderOptions().selectorLabels(runID: "42", role: .worker)
+    /// KubernetesRenderOptions().selectorLabels(runID: id, role: .worker)  // run 42
     /// // ["tyger.dev/run": "42", "tyger.dev/role": "worker"]
     /// ```
-    public func selectorLabels(runID: String, role: RunRole) -> [String: String] {
-        [runLabel: runID, roleLabel: role.rawValue]
+    public func selectorLabels(runID: RunID, role: RunRole) -> [String: String] {
+        [runLabel: runID.description, roleLabel: role.rawValue]
     }
 
     /// The labels of a run's objects and pods of one role: the selector labels and
     /// `app.kubernetes.io/managed-by: tyger`.
-    public func labels(runID: String, role: RunRole) -> [String: String] {
+    public func labels(runID: RunID, role: RunRole) -> [String: String] {
         selectorLabels(runID: runID, role: role).merging([Self.managedByLabel: "tyger"]) { current, _ in current }
     }
 
     /// A `labelSelector` query value for the API: `tyger.dev/run=42,tyger.dev/role=job`;
     /// without a role, every object of the run.
-    public func labelSelector(runID: String, role: RunRole? = nil) -> String {
+    public func labelSelector(runID: RunID, role: RunRole? = nil) -> String {
         var selector = "\(runLabel)=\(runID)"
         if let role { selector += ",\(roleLabel)=\(role.rawValue)" }
         return selector

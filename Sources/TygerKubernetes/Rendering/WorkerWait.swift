@@ -1,5 +1,5 @@
 /// The job's init container that holds the job back until every endpoint of every worker
-/// replica accepts TCP connections (SPEC §4: "up" means accepting connections).
+/// replica accepts TCP connections ("up" means accepting connections, not only started).
 ///
 /// The script is fixed text of ours, never codespec input; what varies is passed as
 /// arguments, so the container's size does not grow with the replica count:

@@ -13,11 +13,9 @@ struct RunCreate: AsyncParsableCommand {
 
     func run() async throws {
         let runSpec = try spec.runSpec()
-        let id = try await backend.withClient { client in
-            // A local run needs a process that lives as long as the run; a cluster runs it by itself.
-            guard client.backend is LocalBackend else { return try await client.createRun(runSpec).id }
-            return try RunHostLauncher.launch(try await client.prepareRun(runSpec))
-        }
-        print(id)
+        let resolved = try await backend.withClient { client in try await client.prepareRun(runSpec) }
+        // The run is submitted and supervised by a process of its own that lives as long as the
+        // run, so that this command can return at once.
+        print(try RunHostLauncher.launch(resolved, backend: backend))
     }
 }

@@ -16,16 +16,17 @@ struct RunRender: AsyncParsableCommand {
     @OptionGroup var spec: RunSpecOptions
 
     @Option(help: "The namespace the objects go to.")
-    var namespace = KubernetesRenderOptions().namespace
+    var namespace = "tyger"
 
     @Option(help: "The run ID to render names with.")
     var runID = "1"
 
     func run() async throws {
+        guard let id = RunID(runID) else {
+            throw ValidationError("--run-id '\(runID)' is not a run ID; allowed: a whole number from 1 to \(Int.max)")
+        }
         let resolved = try await FileCodespecStore().resolve(try spec.runSpec())
-        var options = KubernetesRenderOptions()
-        options.namespace = namespace
-        let rendered = try RunRenderer.render(runID: runID, run: resolved, options: options)
+        let rendered = try RunRenderer.render(runID: id, run: resolved, namespace: namespace)
         Output.line(try rendered.yaml())
     }
 }

@@ -11,7 +11,7 @@ struct RunShow: AsyncParsableCommand {
     @OptionGroup var backend: BackendOptions
 
     func run() async throws {
-        let run = try await backend.withClient { try await $0.run(id: id) }
+        let run = try await backend.withClient { try await $0.run(id: RunID(parsing: id)) }
         print(try output.output.render(run), terminator: "")
     }
 }
@@ -26,7 +26,7 @@ struct RunList: AsyncParsableCommand {
     @OptionGroup var backend: BackendOptions
 
     func run() async throws {
-        let runs = try await backend.withClient { try await $0.runs(limit: limit) }
+        let runs = try await backend.withClient { try await $0.runs(RunQuery(limit: limit)) }
         print(try output.output.render(runs), terminator: "")
     }
 }
@@ -41,7 +41,7 @@ struct RunCancel: AsyncParsableCommand {
     @OptionGroup var backend: BackendOptions
 
     func run() async throws {
-        let run = try await backend.withClient { try await $0.cancel(id: id) }
+        let run = try await backend.withClient { try await $0.cancel(id: RunID(parsing: id)) }
         print(try output.output.render(run), terminator: "")
     }
 }
@@ -58,6 +58,7 @@ struct RunLogs: AsyncParsableCommand {
     @OptionGroup var backend: BackendOptions
 
     func run() async throws {
+        let id = try RunID(parsing: id)
         try await backend.withClient { client in
             for try await line in client.logs(of: id, follow: follow) {
                 Output.line(line.description)

@@ -23,6 +23,15 @@ struct BackendOptions: ParsableArguments {
     @Option(help: "Kubernetes: the kubeconfig context (default: the current one).")
     var context: String?
 
+    /// The same choice as command-line arguments, for a process this one starts.
+    var arguments: [String] {
+        var arguments: [String] = []
+        if let backend { arguments += ["--backend", backend.rawValue] }
+        if let namespace { arguments += ["--namespace", namespace] }
+        if let context { arguments += ["--context", context] }
+        return arguments
+    }
+
     func kind() throws -> Kind {
         if let backend { return backend }
         guard let text = ProcessInfo.processInfo.environment["TYGER_BACKEND"], !text.isEmpty else { return .local }
@@ -32,8 +41,9 @@ struct BackendOptions: ParsableArguments {
         return kind
     }
 
-    /// Runs `body` with a client for the chosen backend and closes the backend afterwards.
-    /// A local backend cancels the runs it executes when it closes, as `run exec` wants.
+    /// Runs `body` with a client for the chosen backend and shuts the backend down afterwards:
+    /// a local backend cancels the runs it executes, a Kubernetes backend stops supervising
+    /// the runs it created (the cluster goes on running them).
     func withClient<Result: Sendable>(_ body: (TygerClient) async throws -> Result) async throws -> Result {
         switch try kind() {
         case .local:
@@ -42,7 +52,7 @@ struct BackendOptions: ParsableArguments {
             }
         case .kubernetes:
             return try await KubernetesBackend.withBackend(kubernetes: try kubernetesConfiguration()) { backend in
-                try await body(TygerClient(store: ConfigMapCodespecStore(client: backend.client), backend: backend))
+                try await body(TygerClient(store: backend.codespecStore, backend: backend))
             }
         }
     }

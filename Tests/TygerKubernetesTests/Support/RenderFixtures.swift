@@ -6,20 +6,32 @@ import TygerKubernetes
 /// A run to render, with a name for test output.
 struct RenderCase: Sendable, CustomTestStringConvertible {
     var name: String
-    var runID: String
+    var runID: RunID
     var run: ResolvedRunSpec
+    var namespace = "tyger"
     var options = KubernetesRenderOptions()
 
     var testDescription: String { name }
 
     func render() throws(TygerError) -> RenderedRun {
-        try RunRenderer.render(runID: runID, run: run, options: options)
+        try RunRenderer.render(runID: runID, run: run, namespace: namespace, options: options)
     }
 }
 
 /// Parses a quantity that the fixtures know to be valid.
 func quantity(_ text: String) -> Quantity {
-    do { return try Quantity(parsing: text) } catch { fatalError("\(text) is not a quantity: \(error)") }
+    fixture { try Quantity(parsing: text) }
+}
+
+/// A run ID the fixtures know to be valid.
+func runID(_ value: Int) -> RunID {
+    fixture { try RunID(parsing: String(value)) }
+}
+
+/// A value that the fixtures build from input they know to be valid; a mistake in a fixture
+/// stops the tests with the error.
+func fixture<T>(_ build: () throws -> T) -> T {
+    do { return try build() } catch { fatalError("an invalid test fixture: \(error)") }
 }
 
 /// The runs the rendering tests share: every feature a codespec or run can ask of Kubernetes.
@@ -30,7 +42,7 @@ enum RenderFixtures {
             image: "ubuntu:24.04", command: ["echo"], args: ["hello", "$(TYGER_RUN_ID)"], env: ["GREETING": "hi"])
         let spec = RunSpec(job: JobTarget(codespec: .inline(codespec)), timeoutSeconds: 300)
         return RenderCase(
-            name: "job only, inline codespec", runID: "7", run: ResolvedRunSpec(spec: spec, jobCodespec: codespec))
+            name: "job only, inline codespec", runID: runID(7), run: fixture { try ResolvedRunSpec(spec: spec, jobCodespec: codespec) })
     }()
 
     /// The job codespec of ``distributed``: named, with every resource and placement field.
@@ -82,8 +94,8 @@ enum RenderFixtures {
         )
         return RenderCase(
             name: "3 workers, 2 endpoints, named codespecs",
-            runID: "1234",
-            run: ResolvedRunSpec(spec: spec, jobCodespec: trainer, workerCodespec: gadgetronWorker)
+            runID: runID(1234),
+            run: fixture { try ResolvedRunSpec(spec: spec, jobCodespec: trainer, workerCodespec: gadgetronWorker) }
         )
     }()
 
@@ -92,10 +104,10 @@ enum RenderFixtures {
         let codespec = Codespec(image: "busybox", command: ["sh", "-c", "exit 0"])
         let spec = RunSpec(job: JobTarget(codespec: .inline(codespec), replicas: 2))
         return RenderCase(
-            name: "2 job replicas", runID: "88", run: ResolvedRunSpec(spec: spec, jobCodespec: codespec))
+            name: "2 job replicas", runID: runID(88), run: fixture { try ResolvedRunSpec(spec: spec, jobCodespec: codespec) })
     }()
 
-    /// SPEC §4's example: run 42, namespace tyger, 2 worker replicas, endpoint `gadgetron: 9002`;
+    /// The documented example: run 42, namespace tyger, 2 worker replicas, endpoint `gadgetron: 9002`;
     /// inline codespecs.
     static let specExample: RenderCase = {
         let job = Codespec(image: "job:1", command: ["job"])
@@ -104,8 +116,8 @@ enum RenderFixtures {
         let spec = RunSpec(
             job: JobTarget(codespec: .inline(job)), worker: WorkerSpec(codespec: .inline(worker), replicas: 2))
         return RenderCase(
-            name: "SPEC §4 example", runID: "42",
-            run: ResolvedRunSpec(spec: spec, jobCodespec: job, workerCodespec: worker))
+            name: "documented example", runID: runID(42),
+            run: fixture { try ResolvedRunSpec(spec: spec, jobCodespec: job, workerCodespec: worker) })
     }()
 
     /// Workers that serve no endpoint, and endpoints sharing a port, in another namespace.
@@ -114,12 +126,10 @@ enum RenderFixtures {
         let worker = Codespec(kind: .worker, image: "worker:1")
         let spec = RunSpec(
             job: JobTarget(codespec: .inline(job)), worker: WorkerSpec(codespec: .inline(worker), replicas: 4))
-        var options = KubernetesRenderOptions()
-        options.namespace = "research"
         return RenderCase(
-            name: "workers without endpoints", runID: "5",
-            run: ResolvedRunSpec(spec: spec, jobCodespec: job, workerCodespec: worker),
-            options: options)
+            name: "workers without endpoints", runID: runID(5),
+            run: fixture { try ResolvedRunSpec(spec: spec, jobCodespec: job, workerCodespec: worker) },
+            namespace: "research")
     }()
 
     static let sharedPorts: RenderCase = {
@@ -133,8 +143,8 @@ enum RenderFixtures {
         let spec = RunSpec(
             job: JobTarget(codespec: .inline(job)), worker: WorkerSpec(codespec: .inline(worker), replicas: 2))
         return RenderCase(
-            name: "endpoints sharing a port", runID: "6",
-            run: ResolvedRunSpec(spec: spec, jobCodespec: job, workerCodespec: worker))
+            name: "endpoints sharing a port", runID: runID(6),
+            run: fixture { try ResolvedRunSpec(spec: spec, jobCodespec: job, workerCodespec: worker) })
     }()
 
     static let all = [jobOnly, distributed, twoJobReplicas, specExample, unusualWorkers, sharedPorts]
@@ -157,4 +167,20 @@ extension Container {
 /// Encodes an object as `JSONSerialization` reads it.
 func jsonObject(_ value: some Encodable) throws -> Any {
     try JSONSerialization.jsonObject(with: JSONEncoder().encode(value))
+}
+
+extension ResolvedRunSpec {
+    /// This run with its codespecs or its spec changed, checked again as every resolved run is.
+    func changing(
+        job: (inout Codespec) -> Void = { _ in }, worker: (inout Codespec) -> Void = { _ in },
+        spec: (inout RunSpec) -> Void = { _ in }
+    ) throws -> ResolvedRunSpec {
+        var jobCodespec = self.job.codespec
+        job(&jobCodespec)
+        var workerCodespec = self.worker?.codespec
+        if workerCodespec != nil { worker(&workerCodespec!) }
+        var runSpec = self.runSpec
+        spec(&runSpec)
+        return try ResolvedRunSpec(spec: runSpec, jobCodespec: jobCodespec, workerCodespec: workerCodespec)
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TygerTestSupport
 
 /// A self-signed certificate and its private key, made by `openssl` once per test process so
 /// that no key is ever committed. The key is what the secret-leak tests look for.
@@ -33,11 +34,7 @@ struct TestKeyPair: Sendable {
     }
 
     private static func make() throws(Failure) -> TestKeyPair {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        guard
-            let openssl = (path.split(separator: ":").map(String.init) + ["/usr/bin"]).map({ "\($0)/openssl" })
-                .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
-        else {
+        guard let openssl = SystemTool.url("openssl")?.path else {
             throw Failure(
                 description: "openssl is not installed; these tests need it to make a key: apt-get install openssl")
         }

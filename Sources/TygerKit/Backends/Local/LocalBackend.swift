@@ -56,7 +56,7 @@ public final class LocalBackend: ClusterBackend {
     public let configuration: Configuration
 
     let records: LocalRunRecords
-    private let executions = Mutex<[String: LocalRunExecution]>([:])
+    private let executions = Mutex<[RunID: LocalRunExecution]>([:])
 
     /// Creates a backend; call ``shutdown()`` when done, or use ``withBackend(configuration:_:)``.
     public init(configuration: Configuration = Configuration()) {
@@ -95,7 +95,7 @@ public final class LocalBackend: ClusterBackend {
     public func shutdown() async {
         let active = executions.withLock { Array($0.values) }
         for execution in active {
-            await execution.cancel(reason: "Canceled: the local backend shut down")
+            await execution.cancel(.backendShutDown(backend: name))
         }
         for execution in active {
             _ = await execution.finished()
@@ -103,8 +103,6 @@ public final class LocalBackend: ClusterBackend {
     }
 
     public func submit(_ spec: ResolvedRunSpec) async throws -> Run {
-        // A resolved spec can be built by hand: check it before its names become variables.
-        try spec.validate()
         let id = try records.allocateID()
         let run = Run(id: id, spec: spec, createdAt: Date(), backend: name)
         let execution = LocalRunExecution(run: run, configuration: configuration, records: records) { [weak self] id in
@@ -116,9 +114,7 @@ public final class LocalBackend: ClusterBackend {
         } catch {
             executions.withLock { _ = $0.removeValue(forKey: id) }
             var failed = run
-            failed.status = .failed
-            failed.statusReason = "The run could not start: \(error)"
-            failed.finishedAt = Date()
+            failed.end(.couldNotStart("\(error)"))
             try? records.write(failed)
             throw error
         }
@@ -126,57 +122,53 @@ public final class LocalBackend: ClusterBackend {
         return run
     }
 
-    public func run(id: String) async throws -> Run {
+    public func run(id: RunID) async throws -> Run {
         if let execution = execution(id) { return await execution.snapshot() }
         return try storedRun(id)
     }
 
-    public func runs(limit: Int?) async throws -> [Run] {
-        if let limit, limit < 1 { throw TygerError(.invalidSpec, "the limit is \(limit); allowed: 1 or more") }
+    public func runs(_ query: RunQuery) async throws -> [Run] {
         var runs: [Run] = []
         for id in try records.runIDs() {
-            guard runs.count < limit ?? .max else { break }
-            if let run = try? await self.run(id: "\(id)") { runs.append(run) }
+            guard runs.count < query.limit ?? .max else { break }
+            if let run = try? await self.run(id: id) { runs.append(run) }
         }
         return runs
     }
 
-    public func updates(of id: String) -> AsyncThrowingStream<Run, any Error> {
+    public func updates(of id: RunID) -> AsyncThrowingStream<Run, any Error> {
         if let execution = execution(id) { return execution.updates() }
         return RecordFollower(records: records, id: id, reader: storedRun).updates()
     }
 
-    public func cancel(id: String) async throws -> Run {
+    public func cancel(id: RunID) async throws -> Run {
         if let execution = execution(id) {
-            await execution.cancel(reason: "Canceled by user")
+            await execution.cancel(.canceledByUser)
             return await execution.snapshot()
         }
         var run = try storedRun(id)
         guard !run.status.isTerminal else { return run }
         try records.requestCancel(id)
-        run.status = .canceling
-        run.statusReason = "Canceled by user"
+        run.beginCanceling(.canceledByUser)
         return run
     }
 
-    public func logs(of id: String, follow: Bool) -> AsyncThrowingStream<RunLogLine, any Error> {
+    public func logs(of id: RunID, follow: Bool) -> AsyncThrowingStream<RunLogLine, any Error> {
         if let execution = execution(id) { return execution.logs(follow: follow) }
         return RecordFollower(records: records, id: id, reader: storedRun).logs(follow: follow)
     }
 
-    private func execution(_ id: String) -> LocalRunExecution? {
+    private func execution(_ id: RunID) -> LocalRunExecution? {
         executions.withLock { $0[id] }
     }
 
-    /// A run record from disk. A run whose hosting process died before it finished is
-    /// recorded as failed, so that no reader waits for it forever.
-    private func storedRun(_ id: String) throws(TygerError) -> Run {
+    /// A run record from disk, as it stands: a run whose hosting process died before it
+    /// finished is reported failed, finished when its files last changed, without changing
+    /// the record (a read changes nothing).
+    private func storedRun(_ id: RunID) throws(TygerError) -> Run {
         var run = try records.read(id)
         if !run.status.isTerminal, execution(id) == nil, !records.isHostAlive(id) {
-            run.status = .failed
-            run.statusReason = "The process that executed the run exited before the run finished"
-            run.finishedAt = Date()
-            try? records.write(run)
+            run.end(.hostExited, at: records.lastWrite(id) ?? run.createdAt)
         }
         return run
     }

@@ -9,7 +9,7 @@ actor LocalRunExecution {
     private var run: Run
     private let configuration: LocalBackend.Configuration
     private let records: LocalRunRecords
-    private let onFinish: @Sendable (String) -> Void
+    private let onFinish: @Sendable (RunID) -> Void
 
     private var workers: [WorkerReplica] = []
     private var jobProcesses: [LocalProcess] = []
@@ -38,7 +38,7 @@ actor LocalRunExecution {
         run: Run,
         configuration: LocalBackend.Configuration,
         records: LocalRunRecords,
-        onFinish: @escaping @Sendable (String) -> Void
+        onFinish: @escaping @Sendable (RunID) -> Void
     ) {
         self.run = run
         self.configuration = configuration
@@ -46,8 +46,8 @@ actor LocalRunExecution {
         self.onFinish = onFinish
     }
 
-    private var id: String { run.id }
-    private var workerCodespec: Codespec? { run.spec.workerCodespec }
+    private var id: RunID { run.id }
+    private var workerCodespec: Codespec? { run.spec.worker?.codespec }
 
     // MARK: - Observing
 
@@ -106,7 +106,8 @@ actor LocalRunExecution {
         records.recordHost(id)
         FileManager.default.createFile(atPath: records.logFile(id).path, contents: nil)
         logFile = try? FileHandle(forWritingTo: records.logFile(id))
-        if let worker = run.spec.spec.worker, let codespec = workerCodespec {
+        if let worker = run.spec.worker {
+            let codespec = worker.codespec
             let endpointCount = codespec.endpoints.count
             let ports = try PortAllocator.reserve(worker.replicas * endpointCount)
             workers = (0..<worker.replicas).map { index in
@@ -133,8 +134,8 @@ actor LocalRunExecution {
         }
     }
 
-    func cancel(reason: String) {
-        beginFinishing(.canceled, reason: reason)
+    func cancel(_ ending: RunEnding) {
+        beginFinishing(ending)
     }
 
     private func startTimers() {
@@ -150,7 +151,7 @@ actor LocalRunExecution {
                 while !Task.isCancelled {
                     guard (try? await Task.sleep(for: RecordFollower.interval)) != nil else { return }
                     if records.isCancelRequested(id) {
-                        await self?.cancel(reason: "Canceled by user")
+                        await self?.cancel(.canceledByUser)
                         return
                     }
                 }
@@ -159,8 +160,8 @@ actor LocalRunExecution {
 
     private func timedOut() {
         switch run.status {
-        case .pending: beginFinishing(.canceled, reason: "Run exceeded its timeout while pending")
-        case .running: beginFinishing(.failed, reason: "Run exceeded its timeout")
+        case .pending: beginFinishing(.timedOut(whilePending: true))
+        case .running: beginFinishing(.timedOut(whilePending: false))
         case .succeeded, .failed, .canceling, .canceled: break
         }
     }
@@ -182,29 +183,29 @@ actor LocalRunExecution {
                 do {
                     workers[index].ports = try PortAllocator.reserve(codespec.endpoints.count)
                 } catch {
-                    beginFinishing(.failed, reason: "worker-\(index) could not restart: \(error)")
+                    beginFinishing(.workerCouldNotStart(index: index, "\(error)"))
                     return
                 }
             }
             let ports = zip(codespec.endpoints, workers[index].ports).map { (endpoint: $0, port: $1) }
-            let variables = DiscoveryVariables.worker(index: index, ports: ports)
+            let injected = RunEnvironment.worker(runID: id, index: index, ports: ports)
             do {
-                launches.append((index, try processLaunch(codespec, variables: variables, base: base)))
+                launches.append((index, try processLaunch(codespec, injected: injected, base: base)))
             } catch {
-                beginFinishing(.failed, reason: "worker-\(index) could not start: \(error)")
+                beginFinishing(.workerCouldNotStart(index: index, "\(error)"))
                 return
             }
         }
-        var firstFailure: String?
+        var firstFailure: RunEnding?
         for (entry, outcome) in zip(launches, LocalProcess.launchAll(launches.map(\.launch))) {
             switch outcome {
             case .success(let process):
                 watchWorker(entry.index, process)
             case .failure(let error):
-                firstFailure = firstFailure ?? "worker-\(entry.index) could not start: \(error)"
+                firstFailure = firstFailure ?? .workerCouldNotStart(index: entry.index, "\(error)")
             }
         }
-        if let firstFailure { beginFinishing(.failed, reason: firstFailure) }
+        if let firstFailure { beginFinishing(firstFailure) }
     }
 
     private func watchWorker(_ index: Int, _ process: LocalProcess) {
@@ -285,7 +286,7 @@ actor LocalRunExecution {
 
     private func startJob() {
         guard run.status == .pending, !isFinishing else { return }
-        let replicas = run.spec.spec.job.replicas
+        let replicas = run.spec.job.replicas
         var variables: [(name: String, value: String)] = []
         if let codespec = workerCodespec {
             let hosts = Array(repeating: configuration.hostname, count: workers.count)
@@ -299,7 +300,7 @@ actor LocalRunExecution {
                 do {
                     paths = try records.writeDiscoveryFiles(id, discovery.files)
                 } catch {
-                    beginFinishing(.failed, reason: "The job could not start: \(error)")
+                    beginFinishing(.jobCouldNotStart("\(error)"))
                     return
                 }
                 let folder = records.discoveryFolder(id).path
@@ -309,12 +310,12 @@ actor LocalRunExecution {
         }
         let launch: ProcessLaunch
         do {
-            launch = try processLaunch(run.spec.jobCodespec, variables: variables, base: baseEnvironment)
+            launch = try processLaunch(run.spec.job.codespec, injected: RunEnvironment.job(runID: id, discovery: variables), base: baseEnvironment)
         } catch {
-            beginFinishing(.failed, reason: "The job could not start: \(error)")
+            beginFinishing(.jobCouldNotStart("\(error)"))
             return
         }
-        var firstFailure: String?
+        var firstFailure: RunEnding?
         for (replica, outcome) in LocalProcess.launchAll(Array(repeating: launch, count: replicas)).enumerated() {
             switch outcome {
             case .success(let process):
@@ -325,11 +326,11 @@ actor LocalRunExecution {
                     await self?.jobExited(replica, exit: exit)
                 }
             case .failure(let error):
-                firstFailure = firstFailure ?? "The job could not start: \(error)"
+                firstFailure = firstFailure ?? .jobCouldNotStart("\(error)")
             }
         }
         if let firstFailure {
-            beginFinishing(.failed, reason: firstFailure)
+            beginFinishing(firstFailure)
             return
         }
         run.status = .running
@@ -343,11 +344,11 @@ actor LocalRunExecution {
         jobExits[replica] = exit
         switch exit {
         case .exited(0):
-            if jobExits.count == run.spec.spec.job.replicas { beginFinishing(.succeeded, reason: nil) }
+            if jobExits.count == run.spec.job.replicas { beginFinishing(.jobSucceeded) }
         case .exited(let code):
-            beginFinishing(.failed, reason: "Main exited with code \(code)")
+            beginFinishing(.jobExited(code: Int(code)))
         case .signaled(let signal):
-            beginFinishing(.failed, reason: "Main was killed by signal \(signal)")
+            beginFinishing(.jobKilled(signal: Int(signal)))
         }
     }
 
@@ -358,19 +359,12 @@ actor LocalRunExecution {
         configuration.inheritsEnvironment ? ProcessInfo.processInfo.environment : [:]
     }
 
-    /// The process a codespec describes, with the contract's `variables` and `TYGER_RUN_ID`.
+    /// The process a codespec describes, with the contract's `injected` variables.
     private func processLaunch(
-        _ codespec: Codespec, variables: [(name: String, value: String)], base: [String: String]
+        _ codespec: Codespec, injected: [(name: String, value: String)], base: [String: String]
     ) throws -> ProcessLaunch {
-        let injected = [(name: DiscoveryVariables.runID, value: id)] + variables
-        // The contract's variables win: a codespec entry with the same name is dropped, as on Kubernetes.
-        let injectedNames = Set(injected.map(\.name))
         let environment = EnvironmentExpansion.environment(
-            base: base,
-            entries: injected
-                + codespec.env.sorted { $0.key < $1.key }.filter { !injectedNames.contains($0.key) }
-                .map { (name: $0.key, value: $0.value) }
-        )
+            base: base, entries: RunEnvironment.compose(injected: injected, codespec: codespec))
         let words = (codespec.command + codespec.args).map { EnvironmentExpansion.expand($0, using: environment) }
         guard let command = words.first else {
             throw TygerError(.invalidSpec, "the codespec has no command to run")
@@ -398,21 +392,20 @@ actor LocalRunExecution {
 
     /// Marks the run as ending and stops its processes; the terminal status is published only
     /// once every process is gone, so a watcher that sees it can rely on that.
-    private func beginFinishing(_ status: RunStatus, reason: String?) {
+    private func beginFinishing(_ ending: RunEnding) {
         guard !isFinishing, !run.status.isTerminal else { return }
         isFinishing = true
         timers.forEach { $0.cancel() }
-        if status == .canceled {
-            run.status = .canceling
-            run.statusReason = reason
+        if ending.isCancellation {
+            run.beginCanceling(ending)
             persist()
             publish()
         }
-        if let reason { log(.system, reason) }
-        Task { await self.stopProcessesAndFinish(status, reason: reason) }
+        if let reason = ending.reason { log(.system, reason) }
+        Task { await self.stopProcessesAndFinish(ending) }
     }
 
-    private func stopProcessesAndFinish(_ status: RunStatus, reason: String?) async {
+    private func stopProcessesAndFinish(_ ending: RunEnding) async {
         let processes = jobProcesses + workers.compactMap(\.process)
         let gracePeriod = configuration.gracePeriod
         await withTaskGroup(of: Void.self) { group in
@@ -422,9 +415,8 @@ actor LocalRunExecution {
         }
         for task in outputTasks { await task.value }
         PortAllocator.release(workers.flatMap(\.ports))
-        run.status = status
-        run.statusReason = reason
-        run.finishedAt = Date()
+        // A canceling run is not terminal yet: end() applies to it.
+        run.end(ending)
         persist()
         publish()
         try? logFile?.close()

@@ -23,30 +23,31 @@ struct LocalRunRecords: Sendable {
         runsDirectory = directory.appendingPathComponent("runs", isDirectory: true)
     }
 
-    func folder(_ id: String) -> URL { runsDirectory.appendingPathComponent(id, isDirectory: true) }
-    func logFile(_ id: String) -> URL { folder(id).appendingPathComponent("logs") }
+    func folder(_ id: RunID) -> URL { runsDirectory.appendingPathComponent(id.description, isDirectory: true) }
+    func logFile(_ id: RunID) -> URL { folder(id).appendingPathComponent("logs") }
     /// Where the discovery lists too long for the environment are written.
-    func discoveryFolder(_ id: String) -> URL { folder(id).appendingPathComponent("discovery", isDirectory: true) }
-    private func recordFile(_ id: String) -> URL { folder(id).appendingPathComponent("run.json") }
-    private func hostFile(_ id: String) -> URL { folder(id).appendingPathComponent("host") }
-    private func cancelFile(_ id: String) -> URL { folder(id).appendingPathComponent("cancel") }
+    func discoveryFolder(_ id: RunID) -> URL { folder(id).appendingPathComponent("discovery", isDirectory: true) }
+    private func recordFile(_ id: RunID) -> URL { folder(id).appendingPathComponent("run.json") }
+    private func hostFile(_ id: RunID) -> URL { folder(id).appendingPathComponent("host") }
+    private func cancelFile(_ id: RunID) -> URL { folder(id).appendingPathComponent("cancel") }
 
     /// Reserves the next run number; `mkdir` fails for a taken number, so concurrent
     /// processes never share one.
-    func allocateID() throws(TygerError) -> String {
+    func allocateID() throws(TygerError) -> RunID {
         do {
             try FileManager.default.createDirectory(at: runsDirectory, withIntermediateDirectories: true)
         } catch {
             throw TygerError(.storage, "cannot create \(runsDirectory.path): \(error)", underlying: error)
         }
-        var next = (try? runIDs().max()).flatMap { $0 } ?? 0
-        while true {
-            next += 1
-            if mkdir(folder("\(next)").path, 0o755) == 0 { return "\(next)" }
+        var candidate = try runIDs().first.map { $0.next } ?? RunID.first
+        while let id = candidate {
+            if mkdir(folder(id).path, 0o755) == 0 { return id }
             guard errno == EEXIST else {
-                throw TygerError(.storage, "cannot create \(folder("\(next)").path): \(String(cString: strerror(errno)))")
+                throw TygerError(.storage, "cannot create \(folder(id).path): \(String(cString: strerror(errno)))")
             }
+            candidate = id.next
         }
+        throw TygerError(.storage, "no run ID is left in \(runsDirectory.path): the largest, \(Int.max), is taken")
     }
 
     /// Replaces the record atomically, so readers never see half of it.
@@ -61,7 +62,7 @@ struct LocalRunRecords: Sendable {
 
     /// Writes each list into ``discoveryFolder(_:)`` and returns the files' absolute paths, by
     /// variable. Each file is written atomically, so a job never reads half a list.
-    func writeDiscoveryFiles(_ id: String, _ files: [DiscoveryVariables.ListFile]) throws(TygerError)
+    func writeDiscoveryFiles(_ id: RunID, _ files: [DiscoveryVariables.ListFile]) throws(TygerError)
         -> [String: String]
     {
         let folder = discoveryFolder(id).standardizedFileURL
@@ -80,13 +81,12 @@ struct LocalRunRecords: Sendable {
         return paths
     }
 
-    func read(_ id: String) throws(TygerError) -> Run {
-        guard LocalRunRecords.isRunID(id) else { throw LocalRunRecords.notFound(id) }
+    func read(_ id: RunID) throws(TygerError) -> Run {
         let data: Data
         do {
             data = try Data(contentsOf: recordFile(id))
         } catch {
-            throw LocalRunRecords.notFound(id)
+            throw RunID.notFound(id)
         }
         do {
             return try JSONDecoder.tygerState.decode(Run.self, from: data)
@@ -95,8 +95,8 @@ struct LocalRunRecords: Sendable {
         }
     }
 
-    /// Run numbers, newest first.
-    func runIDs() throws(TygerError) -> [Int] {
+    /// Run IDs, newest first.
+    func runIDs() throws(TygerError) -> [RunID] {
         let entries: [String]
         do {
             entries = try FileManager.default.contentsOfDirectory(atPath: runsDirectory.path)
@@ -105,23 +105,30 @@ struct LocalRunRecords: Sendable {
         } catch {
             throw TygerError(.storage, "cannot list \(runsDirectory.path): \(error)", underlying: error)
         }
-        return entries.compactMap { Int($0) }.sorted(by: >)
+        return entries.compactMap { RunID.parse($0) }.sorted(by: >)
     }
 
-    func recordHost(_ id: String) {
+    func recordHost(_ id: RunID) {
         let host = "\(getpid()) \(LocalRunRecords.startTime(of: getpid()) ?? 0)"
         try? Data(host.utf8).write(to: hostFile(id), options: .atomic)
     }
 
     /// Whether the process that executes the run is still alive; a reused pid does not count.
-    func isHostAlive(_ id: String) -> Bool {
+    func isHostAlive(_ id: RunID) -> Bool {
         guard let text = try? String(contentsOf: hostFile(id), encoding: .utf8) else { return false }
         let parts = text.split(separator: " ")
         guard parts.count == 2, let pid = Int32(parts[0]), let started = UInt64(parts[1]) else { return false }
         return LocalRunRecords.startTime(of: pid) == started
     }
 
-    func requestCancel(_ id: String) throws(TygerError) {
+    /// When the run's record or log last changed: what its host last did.
+    func lastWrite(_ id: RunID) -> Date? {
+        [recordFile(id), logFile(id)].compactMap { url in
+            (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
+        }.max()
+    }
+
+    func requestCancel(_ id: RunID) throws(TygerError) {
         do {
             try Data().write(to: cancelFile(id))
         } catch {
@@ -129,16 +136,8 @@ struct LocalRunRecords: Sendable {
         }
     }
 
-    func isCancelRequested(_ id: String) -> Bool {
+    func isCancelRequested(_ id: RunID) -> Bool {
         FileManager.default.fileExists(atPath: cancelFile(id).path)
-    }
-
-    static func isRunID(_ id: String) -> Bool {
-        !id.isEmpty && id.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
-    }
-
-    static func notFound(_ id: String) -> TygerError {
-        TygerError(.runNotFound, "The run '\(id)' was not found")
     }
 
     /// The process's start time in clock ticks since boot (field 22 of /proc/PID/stat).

@@ -7,8 +7,8 @@ struct RecordFollower: Sendable {
     static let interval: Duration = .milliseconds(100)
 
     let records: LocalRunRecords
-    let id: String
-    let reader: @Sendable (String) throws -> Run
+    let id: RunID
+    let reader: @Sendable (RunID) throws -> Run
 
     func updates() -> AsyncThrowingStream<Run, any Error> {
         AsyncThrowingStream { continuation in
