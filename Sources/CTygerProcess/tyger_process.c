@@ -16,6 +16,15 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/inet_diag.h>
+#include <netinet/in.h>
 
 /*
  * Why every launch happens on one dedicated thread:
@@ -69,10 +78,18 @@ typedef struct {
     int error;
 } child_failure;
 
+/* A pidfd for the host, opened by the spawner once: a namespaced child cannot name its
+   parent by pid (getppid is 0 there), so it polls this to learn whether the host died
+   before its PR_SET_PDEATHSIG took effect. -1 when the kernel has no pidfd_open. */
+static int host_pidfd = -1;
+
 /* Everything the child needs, on the spawner's stack, which the child can read. */
 typedef struct {
     const tyger_spawn_request *request;
     pid_t parent_pid;
+    /* "uid uid 1" and "gid gid 1": the user namespace maps only the host's own ids. */
+    char uid_map[48];
+    char gid_map[48];
     int devnull;
     int stdout_write;
     int stderr_write;
@@ -165,9 +182,45 @@ static void close_from(int lowest, int fallback_limit) {
     }
 }
 
+static int write_proc_self(const char *file, const char *text) {
+    int fd = open(file, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return -1;
+    }
+    size_t length = strlen(text);
+    ssize_t written = write(fd, text, length);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return written == (ssize_t)length ? 0 : -1;
+}
+
+/* Whether the host that started us is gone, asked in a way that works from inside a new
+   PID namespace, where our parent has no pid. */
+static int host_has_exited(child_arguments *arguments) {
+    if (arguments->request->isolation == TYGER_ISOLATION_NONE) {
+        return getppid() != arguments->parent_pid;
+    }
+    if (host_pidfd < 0) {
+        return 0;
+    }
+    struct pollfd watch = {.fd = host_pidfd, .events = POLLIN, .revents = 0};
+    return poll(&watch, 1, 0) > 0;
+}
+
 static int run_child(void *opaque) {
     child_arguments *arguments = opaque;
     const tyger_spawn_request *request = arguments->request;
+
+    /* (0) In a user namespace of our own, be who we were: only the host's own user and
+       group are mapped, so files and permissions look as they did, with no extra power. */
+    if (request->isolation == TYGER_ISOLATION_USER_AND_PID_NAMESPACE) {
+        if (write_proc_self("/proc/self/setgroups", "deny") != 0 ||
+            write_proc_self("/proc/self/uid_map", arguments->uid_map) != 0 ||
+            write_proc_self("/proc/self/gid_map", arguments->gid_map) != 0) {
+            child_fail(arguments, TYGER_SPAWN_STAGE_CHILD_SETUP, errno);
+        }
+    }
 
     /* (a) Own process group, so the whole tree below the child can be signalled. */
     if (setpgid(0, 0) != 0) {
@@ -179,7 +232,7 @@ static int run_child(void *opaque) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
         child_fail(arguments, TYGER_SPAWN_STAGE_CHILD_SETUP, errno);
     }
-    if (getppid() != arguments->parent_pid) {
+    if (host_has_exited(arguments)) {
         child_fail(arguments, TYGER_SPAWN_STAGE_CHILD_SETUP, ESRCH);
     }
 
@@ -261,12 +314,16 @@ static void launch_child(const tyger_spawn_request *request, tyger_spawn_result 
     child_arguments arguments = {
         .request = request,
         .parent_pid = getpid(),
+        .uid_map = {0},
+        .gid_map = {0},
         .devnull = devnull,
         .stdout_write = stdout_pipe[1],
         .stderr_write = stderr_pipe[1],
         .fallback_fd_limit = 65536,
         .failure = {TYGER_SPAWN_OK, 0},
     };
+    snprintf(arguments.uid_map, sizeof arguments.uid_map, "%u %u 1", (unsigned)geteuid(), (unsigned)geteuid());
+    snprintf(arguments.gid_map, sizeof arguments.gid_map, "%u %u 1", (unsigned)getegid(), (unsigned)getegid());
     /* Measured here because getrlimit is not on the async-signal-safe list. */
     if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
         limit.rlim_cur < (rlim_t)INT32_MAX) {
@@ -275,8 +332,13 @@ static void launch_child(const tyger_spawn_request *request, tyger_spawn_result 
 
     /* Returns once the child has exec'd or exited. The stack grows down on every
        architecture Swift runs on Linux, so the child starts at the top of its mapping. */
-    pid = clone(run_child, (char *)child_stack + child_stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD,
-                &arguments);
+    int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+    if (request->isolation == TYGER_ISOLATION_PID_NAMESPACE) {
+        flags |= CLONE_NEWPID;
+    } else if (request->isolation == TYGER_ISOLATION_USER_AND_PID_NAMESPACE) {
+        flags |= CLONE_NEWPID | CLONE_NEWUSER;
+    }
+    pid = clone(run_child, (char *)child_stack + child_stack_size, flags, &arguments);
     if (pid < 0) {
         goto setup_failed;
     }
@@ -329,6 +391,13 @@ static void *spawner_main(void *unused) {
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, NULL);
+#ifdef SYS_pidfd_open
+    host_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    if (host_pidfd >= 0) {
+        (void)fcntl(host_pidfd, F_SETFD, FD_CLOEXEC);
+        host_pidfd = move_above_stdio(host_pidfd);
+    }
+#endif
 
     pthread_mutex_lock(&spawner_lock);
     for (;;) {
@@ -461,4 +530,253 @@ int tyger_reap(pid_t pid) {
             return -1;
         }
     }
+}
+
+/* --- isolation probe ------------------------------------------------------------------ */
+
+int tyger_probe_isolation(void) {
+    static const int kinds[] = {TYGER_ISOLATION_PID_NAMESPACE, TYGER_ISOLATION_USER_AND_PID_NAMESPACE};
+    char *const argv[] = {"/bin/true", NULL};
+    char *const envp[] = {NULL};
+    for (size_t index = 0; index < sizeof kinds / sizeof kinds[0]; index++) {
+        /* /bin/true may be missing; the probe execs it only to see the namespace work, and an
+           exec failure after a successful clone still proves the clone. */
+        tyger_spawn_request request = {"/bin/true", argv, envp, NULL, kinds[index]};
+        tyger_spawn_result result;
+        tyger_spawn_all(&request, &result, 1);
+        int cloned = result.stage == TYGER_SPAWN_OK || result.stage == TYGER_SPAWN_STAGE_EXEC ||
+                     result.stage == TYGER_SPAWN_STAGE_CHDIR;
+        if (result.stage == TYGER_SPAWN_OK) {
+            close_quietly(result.stdout_fd);
+            close_quietly(result.stderr_fd);
+            close_quietly(result.pidfd);
+            (void)tyger_reap(result.pid);
+        }
+        if (cloned) {
+            return kinds[index];
+        }
+    }
+    return TYGER_ISOLATION_NONE;
+}
+
+/* --- sockets --------------------------------------------------------------------------- */
+
+/* Sends one sock_diag request for TCP sockets of `family` in LISTEN state (with a bytecode
+   filter on the source port when `port` > 0) and calls `visit` for every answer. */
+static int diag_listeners(int family, int port, void (*visit)(const struct inet_diag_msg *, void *), void *context) {
+    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (fd < 0) {
+        return -1;
+    }
+    struct {
+        struct nlmsghdr header;
+        struct inet_diag_req_v2 request;
+        struct rtattr attribute;
+        struct inet_diag_bc_op filter[4];
+    } message;
+    memset(&message, 0, sizeof message);
+    size_t length = NLMSG_LENGTH(sizeof(struct inet_diag_req_v2));
+    message.request.sdiag_family = (unsigned char)family;
+    message.request.sdiag_protocol = IPPROTO_TCP;
+    message.request.idiag_states = 1U << 10; /* TCP_LISTEN */
+    if (port > 0) {
+        /* sport >= port && sport <= port; a jump past the end rejects the socket. */
+        size_t filter_length = sizeof message.filter;
+        message.filter[0] = (struct inet_diag_bc_op){INET_DIAG_BC_S_GE, 8, (unsigned short)(filter_length + 4)};
+        message.filter[1] = (struct inet_diag_bc_op){0, 0, (unsigned short)port};
+        message.filter[2] = (struct inet_diag_bc_op){INET_DIAG_BC_S_LE, 8, (unsigned short)(filter_length - 8 + 4)};
+        message.filter[3] = (struct inet_diag_bc_op){0, 0, (unsigned short)port};
+        message.attribute.rta_type = INET_DIAG_REQ_BYTECODE;
+        message.attribute.rta_len = (unsigned short)RTA_LENGTH(filter_length);
+        length = NLMSG_ALIGN(length) + RTA_ALIGN(message.attribute.rta_len);
+    }
+    message.header.nlmsg_len = (unsigned int)length;
+    message.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    message.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    if (sendto(fd, &message, length, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    char buffer[16384] __attribute__((aligned(8)));
+    for (;;) {
+        ssize_t received = recv(fd, buffer, sizeof buffer, 0);
+        if (received < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            int saved = errno;
+            close(fd);
+            errno = saved;
+            return -1;
+        }
+        for (struct nlmsghdr *header = (struct nlmsghdr *)buffer; NLMSG_OK(header, (unsigned int)received);
+             header = NLMSG_NEXT(header, received)) {
+            if (header->nlmsg_type == NLMSG_DONE) {
+                close(fd);
+                return 0;
+            }
+            if (header->nlmsg_type == NLMSG_ERROR) {
+                struct nlmsgerr *error = NLMSG_DATA(header);
+                close(fd);
+                errno = error->error ? -error->error : EIO;
+                return -1;
+            }
+            visit(NLMSG_DATA(header), context);
+        }
+    }
+}
+
+typedef struct {
+    unsigned long *inodes;
+    int capacity;
+    int count;
+} inode_collector;
+
+static void collect_inode(const struct inet_diag_msg *message, void *context) {
+    inode_collector *collector = context;
+    if (collector->count < collector->capacity) {
+        collector->inodes[collector->count] = message->idiag_inode;
+    }
+    collector->count++;
+}
+
+int tyger_listening_inodes(int port, unsigned long inodes[], int capacity) {
+    inode_collector collector = {inodes, capacity, 0};
+    if (diag_listeners(AF_INET, port, collect_inode, &collector) != 0) {
+        return -1;
+    }
+    if (diag_listeners(AF_INET6, port, collect_inode, &collector) != 0 && errno != ENOENT) {
+        return -1;
+    }
+    return collector.count;
+}
+
+typedef struct {
+    const unsigned long *inodes;
+    int inode_count;
+    int *ports;
+    int capacity;
+    int count;
+} port_collector;
+
+static void collect_port(const struct inet_diag_msg *message, void *context) {
+    port_collector *collector = context;
+    for (int index = 0; index < collector->inode_count; index++) {
+        if (collector->inodes[index] == message->idiag_inode) {
+            if (collector->count < collector->capacity) {
+                collector->ports[collector->count] = ntohs(message->id.idiag_sport);
+            }
+            collector->count++;
+            return;
+        }
+    }
+}
+
+int tyger_listening_ports(const unsigned long inodes[], int count, int ports[], int capacity) {
+    port_collector collector = {inodes, count, ports, capacity, 0};
+    if (diag_listeners(AF_INET, 0, collect_port, &collector) != 0) {
+        return -1;
+    }
+    if (diag_listeners(AF_INET6, 0, collect_port, &collector) != 0 && errno != ENOENT) {
+        return -1;
+    }
+    return collector.count;
+}
+
+/* Adds the socket inodes open in process `pid` to the list; returns -1 if its fd folder
+   cannot be read (the process is gone, or not ours). */
+static int add_socket_inodes(pid_t pid, unsigned long inodes[], int capacity, int *count) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *folder = opendir(path);
+    if (folder == NULL) {
+        return -1;
+    }
+    struct dirent *entry;
+    while ((entry = readdir(folder)) != NULL) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9') {
+            continue;
+        }
+        char link[96];
+        char target[64];
+        snprintf(link, sizeof link, "%s/%s", path, entry->d_name);
+        ssize_t length = readlink(link, target, sizeof target - 1);
+        if (length <= 0) {
+            continue;
+        }
+        target[length] = 0;
+        unsigned long inode;
+        if (sscanf(target, "socket:[%lu]", &inode) == 1) {
+            if (*count < capacity) {
+                inodes[*count] = inode;
+            }
+            (*count)++;
+        }
+    }
+    closedir(folder);
+    return 0;
+}
+
+int tyger_tree_socket_inodes(pid_t root, unsigned long inodes[], int capacity) {
+    /* A breadth-first walk over /proc/PID/task/TID/children; bounded so a fork bomb in the
+       tree cannot make the host walk forever. */
+    enum { maximum_processes = 4096 };
+    pid_t *queue = malloc(sizeof(pid_t) * maximum_processes);
+    if (queue == NULL) {
+        return -1;
+    }
+    int head = 0, tail = 0, count = 0;
+    queue[tail++] = root;
+    while (head < tail) {
+        pid_t pid = queue[head++];
+        if (add_socket_inodes(pid, inodes, capacity, &count) != 0 && pid == root) {
+            int saved = errno;
+            free(queue);
+            errno = saved;
+            return -1;
+        }
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+        DIR *tasks = opendir(path);
+        if (tasks == NULL) {
+            continue;
+        }
+        struct dirent *task;
+        while ((task = readdir(tasks)) != NULL) {
+            if (task->d_name[0] < '0' || task->d_name[0] > '9') {
+                continue;
+            }
+            char children_path[128];
+            snprintf(children_path, sizeof children_path, "%s/%s/children", path, task->d_name);
+            FILE *children = fopen(children_path, "re");
+            if (children == NULL) {
+                continue;
+            }
+            int child;
+            while (fscanf(children, "%d", &child) == 1) {
+                if (tail < maximum_processes) {
+                    queue[tail++] = child;
+                }
+            }
+            fclose(children);
+        }
+        closedir(tasks);
+    }
+    free(queue);
+    return count;
+}
+
+/* --- byte locks ------------------------------------------------------------------------ */
+
+int tyger_lock_byte(int fd, long offset, int lock) {
+    struct flock request;
+    memset(&request, 0, sizeof request);
+    request.l_type = lock ? F_WRLCK : F_UNLCK;
+    request.l_whence = SEEK_SET;
+    request.l_start = offset;
+    request.l_len = 1;
+    return fcntl(fd, F_OFD_SETLK, &request);
 }

@@ -286,8 +286,9 @@ private struct Program {
             container.log("worker \(index) has no endpoints; waiting for SIGTERM")
             await container.waitForTermination()
         } else {
+            let instance = "\(container.pid)-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
             for endpoint in endpoints {
-                container.listen(on: endpoint.port, reply: "\(index) \(endpoint.name) \(container.pid)\n")
+                container.listen(on: endpoint.port, reply: "\(index) \(endpoint.name) \(instance)\n")
             }
             container.log("worker \(index) listening on " + endpoints.map { "\($0.name)=\($0.port)" }.joined(separator: " "))
             await container.waitForTermination()
@@ -338,7 +339,7 @@ private struct Program {
         if let expected, addresses.count != expected {
             return fail("job-discovery: expected \(expected) replicas, discovered \(addresses.count)")
         }
-        var pids: [Int] = []
+        var instances: [String] = []
         for (position, address) in addresses.enumerated() {
             guard let (host, port) = Self.hostAndPort(address) else {
                 return fail("job-discovery: '\(address)' is not a host:port address")
@@ -361,10 +362,11 @@ private struct Program {
                 }
             }
             let fields = reply.split(separator: " ", omittingEmptySubsequences: false)
-            guard reply.hasSuffix("\n"), fields.count == 3, let index = Int(fields[0]), let pid = Int(fields[2].dropLast())
-            else {
-                return fail("job-discovery: \(address) answered \(JSONValue.string(reply).serialized); expected '<index> <endpoint> <pid>\\n'")
+            guard reply.hasSuffix("\n"), fields.count == 3, let index = Int(fields[0]), fields[2].count > 1 else {
+                return fail(
+                    "job-discovery: \(address) answered \(JSONValue.string(reply).serialized); expected '<index> <endpoint> <instance>\\n'")
             }
+            let instance = String(fields[2].dropLast())
             guard index == position else {
                 return fail(
                     "job-discovery: address \(position) (\(address)) answered as worker \(index); addresses are not in replica order")
@@ -372,15 +374,15 @@ private struct Program {
             guard fields[1] == name.lowercased() else {
                 return fail("job-discovery: \(address) answered for endpoint '\(fields[1])', expected '\(name.lowercased())'")
             }
-            if let twin = pids.indices.first(where: { pids[$0] == pid && Self.hostAndPort(addresses[$0])?.0 == host }) {
-                return fail("job-discovery: \(address) and \(addresses[twin]) are served by the same process (pid \(pid))")
+            if let twin = instances.firstIndex(of: instance) {
+                return fail("job-discovery: \(address) and \(addresses[twin]) are served by the same process (\(instance))")
             }
-            pids.append(pid)
+            instances.append(instance)
         }
         let summary: [String] = [
             "\"replicas\":\(addresses.count)",
             "\"indexes\":[\(addresses.indices.map(String.init).joined(separator: ","))]",
-            "\"pids\":[\(pids.map(String.init).joined(separator: ","))]",
+            "\"instances\":[\(instances.map { JSONValue.string($0).serialized }.joined(separator: ","))]",
             "\"nodes\":[\(nodes.map { JSONValue.string($0).serialized }.joined(separator: ","))]",
             "\"addresses\":[\(addresses.map { JSONValue.string($0).serialized }.joined(separator: ","))]",
         ]

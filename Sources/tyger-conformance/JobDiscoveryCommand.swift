@@ -47,9 +47,9 @@ enum JobDiscoveryCommand {
             fail("job-discovery: expected \(expected) replicas, discovered \(endpoints.count)")
         }
 
-        var pids: [Int] = []
+        var instances: [String] = []
         for (position, endpoint) in endpoints.enumerated() {
-            let (index, endpointName, pid) = ask(endpoint)
+            let (index, endpointName, instance) = ask(endpoint)
             guard index == position else {
                 fail(
                     "job-discovery: address \(position) (\(endpoint)) answered as worker \(index); "
@@ -60,18 +60,18 @@ enum JobDiscoveryCommand {
                     "job-discovery: \(endpoint) answered for endpoint '\(endpointName)', "
                         + "expected '\(name.lowercased())'")
             }
-            // Only replicas on the same host must differ in pid: on Kubernetes every container's
-            // first process may well be pid 1.
-            if let twin = pids.indices.first(where: { pids[$0] == pid && endpoints[$0].host == endpoint.host }) {
-                fail("job-discovery: \(endpoint) and \(endpoints[twin]) are served by the same process (pid \(pid))")
+            // Each worker process answers with a token of its own: pids cannot tell them apart,
+            // since in a container or a PID namespace every replica's first process is pid 1.
+            if let twin = instances.firstIndex(of: instance) {
+                fail("job-discovery: \(endpoint) and \(endpoints[twin]) are served by the same process (\(instance))")
             }
-            pids.append(pid)
+            instances.append(instance)
         }
 
         let summary = [
             "\"replicas\":\(endpoints.count)",
             "\"indexes\":[\(endpoints.indices.map(String.init).joined(separator: ","))]",
-            "\"pids\":[\(pids.map(String.init).joined(separator: ","))]",
+            "\"instances\":[\(instances.map(jsonString).joined(separator: ","))]",
             "\"nodes\":[\(nodes.map(jsonString).joined(separator: ","))]",
             "\"addresses\":[\(endpoints.map { jsonString($0.description) }.joined(separator: ","))]",
         ]
@@ -79,8 +79,8 @@ enum JobDiscoveryCommand {
         exit(0)
     }
 
-    /// Connects to `endpoint` and parses the worker's `<index> <endpoint> <pid>` line.
-    private static func ask(_ endpoint: WorkerEndpoint) -> (index: Int, endpoint: String, pid: Int) {
+    /// Connects to `endpoint` and parses the worker's `<index> <endpoint> <instance>` line.
+    private static func ask(_ endpoint: WorkerEndpoint) -> (index: Int, endpoint: String, instance: String) {
         let line: String
         do {
             let descriptor = try Socket.connect(to: endpoint, timeout: timeout)
@@ -91,11 +91,10 @@ enum JobDiscoveryCommand {
             fail("job-discovery: \(error)")
         }
         let fields = line.split(separator: " ", omittingEmptySubsequences: false)
-        guard line.hasSuffix("\n"), fields.count == 3, let index = Int(fields[0]), let pid = Int(fields[2].dropLast())
-        else {
-            fail("job-discovery: \(endpoint) answered \(jsonString(line)); expected '<index> <endpoint> <pid>\\n'")
+        guard line.hasSuffix("\n"), fields.count == 3, let index = Int(fields[0]), fields[2].count > 1 else {
+            fail("job-discovery: \(endpoint) answered \(jsonString(line)); expected '<index> <endpoint> <instance>\\n'")
         }
-        return (index, String(fields[1]), pid)
+        return (index, String(fields[1]), String(fields[2].dropLast()))
     }
 
     /// `text` as a JSON string literal.

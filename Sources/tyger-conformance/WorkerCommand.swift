@@ -12,7 +12,7 @@ import TygerWorkerDiscovery
 /// itself on every endpoint. `--listen-after` delays listening, so a backend that starts the job
 /// before every endpoint accepts connections is caught.
 ///
-/// Each accepted connection gets `<index> <endpoint> <pid>` and is closed, which is all a job needs
+/// Each accepted connection gets `<index> <endpoint> <instance>` (a token unique to this process) and is closed, which is all a job needs
 /// to prove that address *i* reaches replica *i* and that the replicas are distinct processes.
 enum WorkerCommand {
     /// An endpoint this replica serves: its lower-case name and the port from the environment.
@@ -122,8 +122,9 @@ enum WorkerCommand {
     private static func serve(
         _ listeners: [(endpoint: Endpoint, descriptor: Int32)], index: Int, until termination: TerminationSignal
     ) {
-        let pid = getpid()
-        let replies = listeners.map { Array("\(index) \($0.endpoint.name) \(pid)\n".utf8) }
+        // The pid alone does not tell processes apart: in a container every replica is pid 1.
+        let instance = "\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
+        let replies = listeners.map { Array("\(index) \($0.endpoint.name) \(instance)\n".utf8) }
         var entries = [pollfd(fd: termination.descriptor, events: Int16(POLLIN), revents: 0)]
         entries += listeners.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
         while true {

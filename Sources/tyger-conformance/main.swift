@@ -13,7 +13,7 @@ import Darwin
 /// The command-line summary printed for mistakes in the arguments.
 let usageText = """
     usage: tyger-conformance <command> [arguments]
-      worker [--fail-first-start MARKER] [--listen-after S]          serve '<index> <endpoint> <pid>' on every TYGER_<NAME>_ENDPOINT_PORT
+      worker [--fail-first-start MARKER] [--listen-after S]          serve '<index> <endpoint> <instance>' on every TYGER_<NAME>_ENDPOINT_PORT
       job-discovery <endpoint> [--expect-replicas N]
                                                   check that address i answers as worker i; print a JSON summary
       exit <code>                                 print 'exiting with <code>' and exit with it

@@ -76,10 +76,7 @@ import TygerTestSupport
         inlineLimit: Int? = nil,
         _ body: (BackendConformanceSuite, LocalBackend, ConformancePrograms) async throws -> Void
     ) async throws {
-        let home = try TemporaryDirectory()
-        LocalDiscoveryTuning.setInlineLimit(inlineLimit, forDirectory: home.url.path)
-        defer { LocalDiscoveryTuning.setInlineLimit(nil, forDirectory: home.url.path) }
-        try await withLocalBackend(home: home) { backend in
+        try await withLocalBackend({ if let inlineLimit { $0.discoveryInlineLimit = inlineLimit } }) { backend in
             let suite = try localConformanceSuite(backend, runDeadline: .seconds(180))
             try await body(suite, backend, suite.programs)
         }
@@ -115,7 +112,7 @@ import TygerTestSupport
             for try await line in client.logs(of: run.id) where line.source == .job(nil) { lines.append(line.text) }
             #expect(lines.contains("TYGER_WORKER_NODES unset"), "\(lines)")
             #expect(lines.contains("TYGER_RPC_WORKER_ENDPOINT_ADDRESSES unset"), "\(lines)")
-            let folder = backend.records.discoveryFolder(run.id).standardizedFileURL.path
+            let folder = backend.store.folderURL(run.id).appendingPathComponent("discovery").standardizedFileURL.path
             let nodesPath = "\(folder)/TYGER_WORKER_NODES"
             let addressesPath = "\(folder)/TYGER_RPC_WORKER_ENDPOINT_ADDRESSES"
             #expect(lines.contains("TYGER_WORKER_NODES_FILE=\(nodesPath)"), "\(lines)")

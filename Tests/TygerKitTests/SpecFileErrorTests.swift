@@ -571,7 +571,7 @@ struct SpecFileErrorTests {
         )
         expectProblem(
             try problem(at: "job.replicas", in: error), keyPath: "job.replicas", line: 5, column: 3,
-            words: ["replicas is 0", "1 or more"]
+            words: ["replicas is 0", "allowed: 1 to 100000"]
         )
         expectProblem(
             try problem(at: "worker.codespec.buffers", in: error), keyPath: "worker.codespec.buffers", line: 8,
@@ -583,7 +583,7 @@ struct SpecFileErrorTests {
         )
         expectProblem(
             try problem(at: "timeoutSeconds", in: error), keyPath: "timeoutSeconds", line: 11, column: 1,
-            words: ["timeoutSeconds is 0", "1 or more"]
+            words: ["timeoutSeconds is 0", "allowed: 1 to 315360000"]
         )
         expectProblem(
             try problem(at: "tags.bad key", in: error), keyPath: "tags.bad key", line: 13, column: 3,

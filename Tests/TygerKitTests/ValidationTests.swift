@@ -343,10 +343,19 @@ struct RunValidationTests {
             keyPaths(validationProblems(run(jobReplicas: value, workerReplicas: value)))
                 == ["job.replicas", "worker.replicas"])
         let message = validationProblems(run(jobReplicas: value)).first?.message
-        #expect(message == "replicas is \(value); allowed: 1 or more")
+        #expect(message == "replicas is \(value); allowed: 1 to 100000")
 
         let error = try runRejection("job:\n  codespec: a\nworker:\n  codespec: w\n  replicas: \(value)\n")
         expectProblem(error, keyPath: "worker.replicas", line: 5, column: 3, words: ["replicas is \(value)"])
+    }
+
+    /// A typo such as 99999999 is an error naming the field and the range, on every backend,
+    /// before anything is allocated.
+    @Test("Replicas have an upper bound", arguments: [100_001, 99_999_999, Int.max])
+    func tooManyReplicas(value: Int) throws {
+        #expect(keyPaths(validationProblems(run(workerReplicas: value))) == ["worker.replicas"])
+        #expect(validationProblems(run(jobReplicas: value)).first?.message == "replicas is \(value); allowed: 1 to 100000")
+        #expect(validationProblems(run(workerReplicas: 100_000)).isEmpty)
     }
 
     @Test("One replica is fine")
@@ -389,7 +398,7 @@ struct RunValidationTests {
         "timeoutSeconds defaults to 43200 and must be at least 1",
         arguments: [
             (0, false), (-1, false), (1, true),
-            (43_200, true),
+            (43_200, true), (315_360_000, true), (315_360_001, false), (9_223_372_036_854_775_806, false),
         ])
     func timeout(value: Int, valid: Bool) throws {
         let problems = validationProblems(run(timeout: value))
@@ -397,7 +406,7 @@ struct RunValidationTests {
             #expect(problems.isEmpty)
         } else {
             #expect(keyPaths(problems) == ["timeoutSeconds"])
-            #expect(problems.first?.message == "timeoutSeconds is \(value); allowed: 1 or more")
+            #expect(problems.first?.message == "timeoutSeconds is \(value); allowed: 1 to 315360000 (ten years)")
         }
         #expect(RunSpec(job: JobTarget(codespec: .named("a", version: nil))).timeoutSeconds == 43_200)
         #expect(try SpecFile.decodeRun(from: "job: {codespec: a}").timeoutSeconds == 43_200)

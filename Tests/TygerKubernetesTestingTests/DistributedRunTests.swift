@@ -88,8 +88,8 @@ enum DiscoveryFixtures {
             #expect(summary["indexes"] == [0, 1, 2])
             #expect(summary["nodes"] == JSONValue(hosts))
             #expect(summary["addresses"] == JSONValue(hosts.map { $0 + ":8080" }))
-            let pids = summary["pids"]?.arrayValue?.compactMap(\.intValue) ?? []
-            #expect(Set(pids).count == 3)
+            let instances = summary["instances"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            #expect(Set(instances).count == 3)
         }
     }
 

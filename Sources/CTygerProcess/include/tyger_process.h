@@ -34,13 +34,27 @@ typedef struct {
     int error;
 } tyger_spawn_result;
 
+/// How a child is isolated from the host's other processes.
+typedef enum {
+    /// An ordinary child in its own process group.
+    TYGER_ISOLATION_NONE = 0,
+    /// The child is the first process (pid 1) of a new PID namespace: when it exits, or is
+    /// killed because the host died, the kernel kills every process it started, whatever
+    /// group or session they moved to. Needs CAP_SYS_ADMIN.
+    TYGER_ISOLATION_PID_NAMESPACE = 1,
+    /// The same inside a new user namespace that maps only the host's own user and group to
+    /// themselves, for hosts without CAP_SYS_ADMIN.
+    TYGER_ISOLATION_USER_AND_PID_NAMESPACE = 2,
+} tyger_isolation;
+
 /// One child to start: `path` with `argv` and `envp` (both NULL-terminated), optionally
-/// in `cwd` (NULL: the host's working directory).
+/// in `cwd` (NULL: the host's working directory), isolated as `isolation` says.
 typedef struct {
     const char *path;
     char *const *argv;
     char *const *envp;
     const char *cwd;
+    int isolation;
 } tyger_spawn_request;
 
 /// Starts every request in order, each in its own process group, stdin from /dev/null,
@@ -66,6 +80,28 @@ int tyger_wait_status(pid_t pid, int nohang, int *kind, int *value);
 
 /// Reaps an exited child (waitpid on that pid only, never -1). Returns 0, or -1 with errno.
 int tyger_reap(pid_t pid);
+
+/// Takes (`lock` 1) or drops (`lock` 0) an open-file-description write lock on the byte at
+/// `offset` of `fd`, without waiting. Returns 0, or -1 with errno (EAGAIN: held elsewhere).
+int tyger_lock_byte(int fd, long offset, int lock);
+
+/// Which isolation this host can use: tries each kind once with a child that exits at
+/// once, best first, and returns the first that works (TYGER_ISOLATION_NONE if none).
+int tyger_probe_isolation(void);
+
+/// Finds the inodes of the TCP sockets listening on `port` (IPv4 and IPv6, any address)
+/// through the kernel's socket diagnostics. Writes at most `capacity` inodes and returns
+/// how many there are, or -1 with errno.
+int tyger_listening_inodes(int port, unsigned long inodes[], int capacity);
+
+/// The ports of the TCP sockets in LISTEN state whose inodes are in `inodes` (`count` of
+/// them). Writes at most `capacity` ports and returns how many matched, or -1 with errno.
+int tyger_listening_ports(const unsigned long inodes[], int count, int ports[], int capacity);
+
+/// Collects the socket inodes held open by `root` and every process below it (children
+/// found through /proc/PID/task/TID/children). Writes at most `capacity` inodes and returns
+/// how many were found, or -1 with errno when `root` cannot be read.
+int tyger_tree_socket_inodes(pid_t root, unsigned long inodes[], int capacity);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,11 @@
 public struct RunSpec: Sendable, Hashable, Codable {
     /// The default timeout, 12 hours, counted from creation.
     public static let defaultTimeoutSeconds = 43_200
+    /// The longest timeout a run may have: ten years, which every backend can represent.
+    public static let maximumTimeoutSeconds = 315_360_000
+    /// The most replicas a job or worker target may have on any backend; a backend may
+    /// hold fewer (the local backend checks the ports, processes and descriptors it has).
+    public static let maximumReplicas = 100_000
 
     /// The job, which decides the run's status.
     public var job: JobTarget

@@ -71,13 +71,18 @@ public enum SpecFile {
     }
 
     static func readText(_ url: URL) throws(TygerError) -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw TygerError(.invalidSpec, "cannot read the spec file \(url.path): it is a directory; give a YAML or JSON file")
+        }
         let data: Data
         do {
             let handle = try FileHandle(forReadingFrom: url)
             defer { try? handle.close() }
             data = try handle.read(upToCount: maximumSize + 1) ?? Data()
         } catch {
-            throw TygerError(.invalidSpec, "cannot read the spec file \(url.path): \(error.localizedDescription)", underlying: error)
+            throw TygerError(
+                .invalidSpec, "cannot read the spec file \(url.path): \(FileErrorText.describe(error))", underlying: error)
         }
         guard data.count <= maximumSize else {
             throw TygerError(

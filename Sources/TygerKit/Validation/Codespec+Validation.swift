@@ -24,6 +24,11 @@ extension Codespec {
         if let workingDir, workingDir.isEmpty {
             problems.append(.init(path / "workingDir", "the working directory must not be empty"))
         }
+        for (field, value) in [("workingDir", workingDir), ("image", image), ("identity", identity)] {
+            if let value, value.utf8.contains(0) {
+                problems.append(.init(path / field, "\(field) must not contain a NUL character"))
+            }
+        }
         for (index, part) in command.enumerated() where part.utf8.contains(0) {
             problems.append(.init(path / "command" / index, "a command part must not contain a NUL character"))
         }

@@ -35,8 +35,9 @@ enum RunRules {
     /// A target's replicas and node pool.
     static func targetProblems(at path: SpecPath, replicas: Int, nodePool: String?) -> [SpecProblem] {
         var problems: [SpecProblem] = []
-        if replicas < 1 {
-            problems.append(.init(path / "replicas", "replicas is \(replicas); allowed: 1 or more"))
+        if replicas < 1 || replicas > RunSpec.maximumReplicas {
+            problems.append(
+                .init(path / "replicas", "replicas is \(replicas); allowed: 1 to \(RunSpec.maximumReplicas)"))
         }
         if let nodePool, nodePool.isEmpty {
             problems.append(.init(path / "nodePool", "the node pool must not be empty; remove the field to use the default"))
@@ -66,8 +67,11 @@ enum RunRules {
         if let cluster, cluster.isEmpty {
             problems.append(.init(["cluster"], "the cluster name must not be empty; remove the field to use the default"))
         }
-        if timeoutSeconds < 1 {
-            problems.append(.init(["timeoutSeconds"], "timeoutSeconds is \(timeoutSeconds); allowed: 1 or more"))
+        if timeoutSeconds < 1 || timeoutSeconds > RunSpec.maximumTimeoutSeconds {
+            problems.append(
+                .init(
+                    ["timeoutSeconds"],
+                    "timeoutSeconds is \(timeoutSeconds); allowed: 1 to \(RunSpec.maximumTimeoutSeconds) (ten years)"))
         }
         return problems + TagRules.problems(tags, at: ["tags"])
     }

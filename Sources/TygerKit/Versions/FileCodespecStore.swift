@@ -47,15 +47,23 @@ public struct FileCodespecStore: CodespecStore {
         return try read(name, version: version)
     }
 
+    /// The latest version of each codespec; one that cannot be read does not hide the
+    /// others: they are returned in an ``IncompleteListing`` with the problem, naming its file.
     public func latestVersions(_ query: CodespecQuery) async throws -> [Codespec] {
         let names = try entries(of: codespecsDirectory).filter { CodespecName.isValid($0) && query.matches($0) }.sorted()
         var latest: [Codespec] = []
+        var problems: [TygerError] = []
         for name in names {
             guard latest.count < query.limit ?? .max else { break }
-            if let version = try versionNumbers(in: folder(of: name)).max() {
-                latest.append(try read(name, version: version))
+            do {
+                if let version = try versionNumbers(in: folder(of: name)).max() {
+                    latest.append(try read(name, version: version))
+                }
+            } catch {
+                problems.append(error)
             }
         }
+        guard problems.isEmpty else { throw IncompleteListing(items: latest, problems: problems) }
         return latest
     }
 
@@ -76,15 +84,21 @@ public struct FileCodespecStore: CodespecStore {
 
     private func read(_ name: String, version: Int) throws(TygerError) -> Codespec {
         let file = versionFile(name, version: version)
+        let data: Data
         do {
-            let data = try Data(contentsOf: file)
+            data = try Data(contentsOf: file)
+        } catch {
+            throw TygerError(
+                .storage, "cannot read version \(version) of codespec '\(name)' from \(file.path): \(FileErrorText.describe(error))",
+                underlying: error)
+        }
+        do {
             return try JSONDecoder.tygerState.decode(Codespec.self, from: data)
         } catch {
             throw TygerError(
                 .storage,
-                "cannot read version \(version) of codespec '\(name)' from \(file.path): \(error)",
-                underlying: error
-            )
+                "version \(version) of codespec '\(name)' in \(file.path) is damaged: \(FileErrorText.describe(error)); "
+                    + "restore the file or remove it", underlying: error)
         }
     }
 
@@ -112,7 +126,8 @@ public struct FileCodespecStore: CodespecStore {
     }
 
     private func writeDurably(_ data: Data, to path: String) throws(TygerError) {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        // Readable by the owner only: a codespec's env may hold secrets.
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw systemError("cannot create \(path)") }
         defer { close(descriptor) }
         let written = data.withUnsafeBytes { buffer -> Bool in
@@ -142,9 +157,11 @@ public struct FileCodespecStore: CodespecStore {
 
     private func makeDirectory(_ url: URL) throws(TygerError) {
         do {
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw TygerError(.storage, "cannot create the directory \(url.path): \(error)", underlying: error)
+            throw TygerError(
+                .storage, "cannot create the directory \(url.path): \(FileErrorText.describe(error))", underlying: error)
         }
     }
 
@@ -154,7 +171,7 @@ public struct FileCodespecStore: CodespecStore {
         } catch let error as CocoaError where error.code == .fileReadNoSuchFile {
             return []
         } catch {
-            throw TygerError(.storage, "cannot list \(url.path): \(error)", underlying: error)
+            throw TygerError(.storage, "cannot list \(url.path): \(FileErrorText.describe(error))", underlying: error)
         }
     }
 

@@ -222,17 +222,19 @@ public final class KubernetesBackend: ClusterBackend {
         supervisors.withLock { $0[id] = task }
     }
 
-    /// Waits until the run's job has ended, then removes its workers and records the final
-    /// status; both steps are idempotent, so several supervisors may do it at once.
+    /// Waits until the run's job has ended, then records the final status and removes the
+    /// workers; both steps are idempotent, so several supervisors may do it at once. The
+    /// record comes first: a follower reports the end once the workers' pods are gone, and
+    /// by then the record holds it.
     func finishWhenEnded(_ id: RunID) async throws {
         let ended = try await follow(id) { _ in }
         guard ended.status.isTerminal else { return }
+        try await recordFinal(ended)
         let names = RunObjectNames(runID: id)
         if ended.spec.isDistributed {
             _ = try await client.delete(.statefulSets, name: names.worker, namespace: namespace)
             _ = try await client.delete(.services, name: names.worker, namespace: namespace)
         }
-        try await recordFinal(ended)
     }
 
     private func recordFinal(_ run: Run) async throws {

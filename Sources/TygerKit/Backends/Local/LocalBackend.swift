@@ -12,11 +12,17 @@ import Darwin
 
 /// Runs codespecs as processes on this machine: the embedded default backend.
 ///
-/// Workers of a distributed run run side by side, each replica on its own loopback port;
-/// the job starts once every endpoint of every replica accepts TCP connections. Processes
-/// run `command` and `args` directly (never through a shell) with the codespec's `env` and
-/// `workingDir`; the image is not used. Every process of a run is stopped when the run
-/// ends, and the kernel kills them if the hosting process dies.
+/// Workers of a distributed run run side by side, each replica on its own loopback ports;
+/// the job starts once every endpoint of every replica accepts TCP connections from a
+/// listener of that replica's own processes. Processes run `command` and `args` directly
+/// (never through a shell) with the codespec's `env` and `workingDir`; the image is not
+/// used. Each replica's first process is the first process of a PID namespace of its own,
+/// so everything it starts ends with it, and it is killed by the kernel if the hosting
+/// process dies.
+///
+/// A backend exists only inside ``withBackend(configuration:_:)``: its runs are child tasks
+/// of the task group that call owns, and when the closure returns every run it still
+/// executes is canceled and waited for.
 ///
 /// Run records and logs are kept under `<directory>/runs/<id>/`, so another process can
 /// show, follow and cancel a run that this one executes.
@@ -39,137 +45,218 @@ public final class LocalBackend: ClusterBackend {
         public var initialRestartDelay: Duration = .milliseconds(100)
         /// The longest delay between worker restarts.
         public var maximumRestartDelay: Duration = .seconds(10)
-        /// Whether processes start from this process's environment (then the codespec's on top).
+        /// Whether processes start from this process's environment (then the run's on top).
         public var inheritsEnvironment = true
         /// The hostname workers are reached at.
         public var hostname = "127.0.0.1"
         /// Where the backend reports what it does.
         public var logger = Logger(label: "TygerKit.LocalBackend", factory: { _ in SwiftLogNoOpLogHandler() })
+        /// The longest discovery list passed in the environment; longer ones go to files. A
+        /// knob for tests, which exercise the files with a few workers instead of thousands.
+        package var discoveryInlineLimit = DiscoveryVariables.inlineLimit
+        /// The file whose byte locks reserve ports against every TygerKit process of the machine.
+        package var portLockFile = PortReservations.defaultLockFile
 
         /// The default configuration.
         public init() {}
     }
+
+    /// How long ``cancel(id:)`` waits for another process's host to take a cancel in.
+    static let cancelAcknowledgementTimeout: Duration = .seconds(5)
 
     public let name = "local"
     public let capabilities = BackendCapabilities()
     /// The configuration the backend was created with.
     public let configuration: Configuration
 
-    let records: LocalRunRecords
-    private let executions = Mutex<[RunID: LocalRunExecution]>([:])
+    let store: LocalRunStore
+    private let context: LocalRunContext
+    private let active = Mutex<Active>(Active())
+    private let launches: AsyncStream<LocalRun>.Continuation
 
-    /// Creates a backend; call ``shutdown()`` when done, or use ``withBackend(configuration:_:)``.
-    public init(configuration: Configuration = Configuration()) {
-        self.configuration = configuration
-        records = LocalRunRecords(directory: configuration.directory)
-        _ = LocalBackend.raiseDescriptorLimit
+    private struct Active {
+        var runs: [RunID: LocalRun] = [:]
+        var isShutDown = false
     }
 
-    /// Each process of a run holds three descriptors here (two pipes and a pidfd), so the
-    /// common soft limit of 1024 would stop a run at about 330 processes; the hard limit is
-    /// what the system allows this process, and raising the soft limit to it is harmless.
-    private static let raiseDescriptorLimit: Void = {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
-        limit.rlim_cur = limit.rlim_max
-        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-    }()
+    private init(configuration: Configuration, launches: AsyncStream<LocalRun>.Continuation) throws(TygerError) {
+        self.configuration = configuration
+        self.launches = launches
+        store = LocalRunStore(directory: configuration.directory)
+        let ports = try PortReservations(
+            lockFile: configuration.portLockFile,
+            fallback: configuration.directory.appendingPathComponent("ports.lock"))
+        context = LocalRunContext(
+            configuration: configuration, ports: ports, pacing: ProbePacing(), isolation: .available)
+        DescriptorLimit.raise()
+    }
 
-    /// Runs `body` with a backend and shuts it down afterwards, also when `body` throws.
+    /// Runs `body` with a backend, then cancels every run it still executes and waits until
+    /// their processes are gone, also when `body` throws.
     public static func withBackend<Result: Sendable>(
         configuration: Configuration = Configuration(),
         _ body: (LocalBackend) async throws -> Result
     ) async throws -> Result {
-        let backend = LocalBackend(configuration: configuration)
+        let (runs, launches) = AsyncStream.makeStream(of: LocalRun.self)
+        let backend = try LocalBackend(configuration: configuration, launches: launches)
+        async let executing: Void = backend.execute(runs)
         do {
             let result = try await body(backend)
             await backend.shutdown()
+            await executing
             return result
         } catch {
             await backend.shutdown()
+            await executing
             throw error
         }
     }
 
-    /// Cancels every run this backend executes and waits until their processes are gone.
+    /// Executes every submitted run as a child of one task group, until ``shutdown()``.
+    private func execute(_ runs: AsyncStream<LocalRun>) async {
+        await withDiscardingTaskGroup { group in
+            for await run in runs {
+                group.addTask {
+                    await run.execute()
+                    _ = self.active.withLock { $0.runs.removeValue(forKey: run.id) }
+                }
+            }
+        }
+    }
+
+    /// Cancels every run this backend executes (they end `Canceled`, `Canceled: the local
+    /// backend shut down`) and takes no new ones; ``withBackend(configuration:_:)`` then waits
+    /// until their processes are gone.
     public func shutdown() async {
-        let active = executions.withLock { Array($0.values) }
-        for execution in active {
-            await execution.cancel(.backendShutDown(backend: name))
+        let runs = active.withLock { active in
+            active.isShutDown = true
+            return Array(active.runs.values)
         }
-        for execution in active {
-            _ = await execution.finished()
-        }
+        for run in runs { await run.cancel(.backendShutDown(backend: name)) }
+        launches.finish()
+    }
+
+    // MARK: - ClusterBackend
+
+    /// Checks what this machine can hold (ports, process slots, descriptors) for the run.
+    public func validate(_ spec: ResolvedRunSpec) throws {
+        try LocalCapacity.check(spec)
     }
 
     public func submit(_ spec: ResolvedRunSpec) async throws -> Run {
-        let id = try records.allocateID()
-        let run = Run(id: id, spec: spec, createdAt: Date(), backend: name)
-        let execution = LocalRunExecution(run: run, configuration: configuration, records: records) { [weak self] id in
-            self?.executions.withLock { _ = $0.removeValue(forKey: id) }
+        try validate(spec)
+        guard !active.withLock({ $0.isShutDown }) else {
+            throw TygerError(.backend, "the local backend has shut down and starts no more runs")
         }
-        executions.withLock { $0[id] = execution }
+        let folder = try store.create()
+        let run = Run(id: folder.id, spec: spec, createdAt: Date(), backend: name)
+        let execution: LocalRun
         do {
-            try await execution.start()
+            execution = try LocalRun(run: run, folder: folder, context: context)
         } catch {
-            executions.withLock { _ = $0.removeValue(forKey: id) }
+            // Nothing ran: leave no empty folder behind, only the record of what happened.
             var failed = run
             failed.end(.couldNotStart("\(error)"))
-            try? records.write(failed)
+            if (try? folder.write(failed)) == nil { folder.remove() }
             throw error
         }
-        configuration.logger.info("run submitted", metadata: ["run": "\(id)"])
+        active.withLock { $0.runs[run.id] = execution }
+        if case .terminated = launches.yield(execution) {
+            await execution.cancel(.backendShutDown(backend: name))
+        }
+        configuration.logger.info("run submitted", metadata: ["run": "\(run.id)"])
         return run
     }
 
     public func run(id: RunID) async throws -> Run {
-        if let execution = execution(id) { return await execution.snapshot() }
+        if let execution = execution(id) { return execution.snapshot() }
         return try storedRun(id)
     }
 
+    /// The runs, newest first; a record that cannot be read does not hide the others: they
+    /// are returned in an ``IncompleteListing`` with the problem, naming its file.
     public func runs(_ query: RunQuery) async throws -> [Run] {
         var runs: [Run] = []
-        for id in try records.runIDs() {
+        var problems: [TygerError] = []
+        for id in try store.runIDs() {
             guard runs.count < query.limit ?? .max else { break }
-            if let run = try? await self.run(id: id) { runs.append(run) }
+            do {
+                runs.append(try await run(id: id))
+            } catch let error as TygerError where error.code == .runNotFound {
+                // A folder without a record: a run being created right now, or not a run.
+                continue
+            } catch let error as TygerError {
+                problems.append(error)
+            }
         }
+        guard problems.isEmpty else { throw IncompleteListing(items: runs, problems: problems) }
         return runs
     }
 
     public func updates(of id: RunID) -> AsyncThrowingStream<Run, any Error> {
         if let execution = execution(id) { return execution.updates() }
-        return RecordFollower(records: records, id: id, reader: storedRun).updates()
+        return RecordFollower(store: store, id: id, reader: storedRun).updates()
     }
 
+    /// Cancels a run and returns once its host has taken the request in: a run this process
+    /// executes at once, one another process executes within a few seconds (a run whose host
+    /// does not answer is returned as it stands).
     public func cancel(id: RunID) async throws -> Run {
         if let execution = execution(id) {
             await execution.cancel(.canceledByUser)
-            return await execution.snapshot()
+            return execution.snapshot()
         }
-        var run = try storedRun(id)
+        let run = try storedRun(id)
         guard !run.status.isTerminal else { return run }
-        try records.requestCancel(id)
-        run.beginCanceling(.canceledByUser)
-        return run
+        try store.requestCancel(id)
+        let updates = RecordFollower(store: store, id: id, reader: storedRun).updates()
+        let acknowledged = try await withThrowingTaskGroup(of: Run?.self) { group in
+            group.addTask {
+                for try await update in updates where update.status == .canceling || update.status.isTerminal {
+                    return update
+                }
+                return nil
+            }
+            group.addTask {
+                try await Task.sleep(for: Self.cancelAcknowledgementTimeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
+        return try acknowledged ?? storedRun(id)
     }
 
     public func logs(of id: RunID, follow: Bool) -> AsyncThrowingStream<RunLogLine, any Error> {
         if let execution = execution(id) { return execution.logs(follow: follow) }
-        return RecordFollower(records: records, id: id, reader: storedRun).logs(follow: follow)
+        return RecordFollower(store: store, id: id, reader: storedRun).logs(follow: follow)
     }
 
-    private func execution(_ id: RunID) -> LocalRunExecution? {
-        executions.withLock { $0[id] }
+    private func execution(_ id: RunID) -> LocalRun? {
+        active.withLock { $0.runs[id] }
     }
 
     /// A run record from disk, as it stands: a run whose hosting process died before it
     /// finished is reported failed, finished when its files last changed, without changing
     /// the record (a read changes nothing).
     private func storedRun(_ id: RunID) throws(TygerError) -> Run {
-        var run = try records.read(id)
-        if !run.status.isTerminal, execution(id) == nil, !records.isHostAlive(id) {
-            run.end(.hostExited, at: records.lastWrite(id) ?? run.createdAt)
+        var run = try store.read(id)
+        if !run.status.isTerminal, execution(id) == nil, !store.isHostAlive(id) {
+            run.end(.hostExited, at: store.lastWrite(id) ?? run.createdAt)
         }
         return run
+    }
+}
+
+/// The file-descriptor limit of the host process.
+enum DescriptorLimit {
+    /// Each process of a run holds three descriptors here (two pipes and a pidfd), so the
+    /// common soft limit of 1024 would stop a run at about 330 processes; the hard limit is
+    /// what the system allows this process, and raising the soft limit to it is harmless.
+    static func raise() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 }

@@ -1,4 +1,5 @@
 import CTygerProcess
+import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -16,6 +17,8 @@ import Darwin
 /// you may still signal the group; do not hold finished ones indefinitely.
 package final class LocalProcess: Sendable {
     package let pid: Int32
+    /// How the child was isolated from the host's other processes.
+    package let isolation: ProcessIsolation
     private let monitor: ProcessMonitor
 
     /// Everything the child writes to stdout and stderr, line by line, in order within
@@ -65,7 +68,7 @@ package final class LocalProcess: Sendable {
                 if result.stage == Int32(TYGER_SPAWN_OK.rawValue) {
                     .success(
                         LocalProcess(
-                            pid: result.pid,
+                            pid: result.pid, isolation: launches[index].isolation,
                             monitor: ProcessMonitor(
                                 pid: result.pid, stdoutFD: result.stdout_fd, stderrFD: result.stderr_fd,
                                 pidfd: result.pidfd)))
@@ -76,8 +79,9 @@ package final class LocalProcess: Sendable {
         return outcomes
     }
 
-    private init(pid: Int32, monitor: ProcessMonitor) {
+    private init(pid: Int32, isolation: ProcessIsolation, monitor: ProcessMonitor) {
         self.pid = pid
+        self.isolation = isolation
         self.monitor = monitor
     }
 
@@ -92,6 +96,30 @@ package final class LocalProcess: Sendable {
     }
 
     package var hasExited: Bool { monitor.exitIfKnown != nil }
+
+    /// Waits until ``output`` has ended: the child exited and both pipes are closed.
+    package func outputEnded() async {
+        await monitor.outputEnded()
+    }
+
+    /// Asks the child and its group to stop: SIGTERM to the group. A child that is the first
+    /// process of its own PID namespace does not get SIGTERM's default action from the kernel
+    /// (signals it does not handle are dropped for such a process, as in a container), so
+    /// when it neither handles nor ignores SIGTERM it gets what that default would have done
+    /// outside a namespace: it is killed.
+    package func requestStop() {
+        signalGroup(SIGTERM)
+        guard isolation.containsDescendants, monitor.mayStillSignal else { return }
+        if let dispositions = SignalDispositions(pid: pid), !dispositions.handles(SIGTERM) {
+            _ = kill(pid, SIGKILL)
+        }
+    }
+
+    /// Stops reading the child's output now: ``output`` ends after the lines already read.
+    /// For a child whose pipes a descendant keeps open after the child has gone.
+    package func closeOutput() {
+        monitor.closeOutput()
+    }
 
     /// Sends `signal` to the child's whole process group (the child and everything it
     /// started that stayed in the group); to the child alone if the group is gone, e.g.
@@ -176,7 +204,8 @@ private final class SpawnRequests {
                 path: copy(launch.executable),
                 argv: array([launch.executable] + launch.arguments),
                 envp: array(launch.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }),
-                cwd: launch.workingDirectory.map(copy))
+                cwd: launch.workingDirectory.map(copy),
+                isolation: launch.isolation.rawValue)
         }
     }
 
@@ -205,5 +234,30 @@ private final class SpawnRequests {
         }
         array[elements.count] = nil
         return UnsafePointer(array)
+    }
+}
+
+/// Which signals a process handles or ignores, from `/proc/PID/status` (`SigCgt`, `SigIgn`).
+struct SignalDispositions {
+    private var caught: UInt64
+    private var ignored: UInt64
+
+    init?(pid: Int32) {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        var caught: UInt64?
+        var ignored: UInt64?
+        for line in text.split(separator: "\n") {
+            if line.hasPrefix("SigCgt:") { caught = UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) }
+            if line.hasPrefix("SigIgn:") { ignored = UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) }
+        }
+        guard let caught, let ignored else { return nil }
+        self.caught = caught
+        self.ignored = ignored
+    }
+
+    /// Whether the process has a handler for `signal`, or ignores it on purpose.
+    func handles(_ signal: Int32) -> Bool {
+        let bit = UInt64(1) << UInt64(signal - 1)
+        return caught & bit != 0 || ignored & bit != 0
     }
 }

@@ -1,3 +1,6 @@
+import CTygerProcess
+package import Foundation
+
 /// What to start: the exact executable, its arguments, its complete environment and where.
 ///
 /// Nothing is inherited from the host: the child sees only `environment`, and
@@ -11,18 +14,42 @@ package struct ProcessLaunch: Sendable, Hashable {
     package var environment: [String: String]
     /// The directory the child starts in; the host's current directory when nil.
     package var workingDirectory: String?
+    /// How the child is kept apart from the host's other processes.
+    package var isolation: ProcessIsolation
 
     package init(
         executable: String,
         arguments: [String] = [],
         environment: [String: String] = [:],
-        workingDirectory: String? = nil
+        workingDirectory: String? = nil,
+        isolation: ProcessIsolation = .none
     ) {
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
         self.workingDirectory = workingDirectory
+        self.isolation = isolation
     }
+}
+
+/// How a child is kept apart from the host's other processes, so that everything it starts
+/// can be found and stopped with it.
+package enum ProcessIsolation: Int32, Sendable, Hashable {
+    /// An ordinary child in its own process group: a descendant that starts a new session
+    /// escapes the group.
+    case none = 0
+    /// The child is the first process of a PID namespace of its own: when it exits, or dies
+    /// with the host, the kernel kills everything it started, in any group or session.
+    case pidNamespace = 1
+    /// The same, inside a user namespace that maps only the host's own user and group (for
+    /// hosts without CAP_SYS_ADMIN).
+    case userAndPIDNamespace = 2
+
+    /// The best isolation this host can use, found once by starting a trial child.
+    package static let available: ProcessIsolation = ProcessIsolation(rawValue: tyger_probe_isolation()) ?? .none
+
+    /// Whether descendants die with the child by construction.
+    package var containsDescendants: Bool { self != .none }
 }
 
 /// How a process ended.
@@ -64,10 +91,14 @@ package struct OutputLine: Sendable, Hashable, CustomStringConvertible {
 
     package var stream: Stream
     package var text: String
+    /// When the host read the line from the pipe: as soon as the program wrote it, give or
+    /// take the time the pipe took to wake the reader.
+    package var timestamp: Date
 
-    package init(stream: Stream, text: String) {
+    package init(stream: Stream, text: String, timestamp: Date = Date()) {
         self.stream = stream
         self.text = text
+        self.timestamp = timestamp
     }
 
     package var description: String { "\(stream.rawValue): \(text)" }

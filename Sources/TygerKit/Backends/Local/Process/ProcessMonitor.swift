@@ -31,6 +31,11 @@ final class ProcessMonitor: Sendable {
         var handleAlive = true
         /// The leader's zombie is gone: its pid (and process-group id) may be reused.
         var reaped = false
+        /// The pipes' sources while they are open, so reading can be stopped early.
+        var pipeSources: [PipeSource] = []
+        /// The output has ended (both pipes closed and the exit published).
+        var outputFinished = false
+        var outputWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     /// Starts watching; `stdoutFD`, `stderrFD` and `pidfd` (if not -1) now belong to it.
@@ -97,15 +102,52 @@ final class ProcessMonitor: Sendable {
             _ = close(fd)
             pipeClosed()
         }
+        let pipe = PipeSource(source: source)
+        state.withLock { $0.pipeSources.append(pipe) }
         source.resume()
+    }
+
+    /// Cancels both pipes' sources; each closes its descriptor and ends its part of the output.
+    func closeOutput() {
+        let sources = state.withLock { state in
+            defer { state.pipeSources = [] }
+            return state.pipeSources
+        }
+        for pipe in sources { pipe.source.cancel() }
     }
 
     private func pipeClosed() {
         let finish = state.withLock { state in
             state.openPipes -= 1
+            if state.openPipes == 0 { state.pipeSources = [] }
             return state.openPipes == 0 && state.exitPublished
         }
-        if finish { continuation.finish() }
+        if finish { finishOutput() }
+    }
+
+    /// Ends the output stream and wakes whoever waits for it.
+    private func finishOutput() {
+        let waiters = state.withLock { state in
+            defer {
+                state.outputFinished = true
+                state.outputWaiters = []
+            }
+            return state.outputWaiters
+        }
+        continuation.finish()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Waits until the output has ended: the child exited and both pipes are closed.
+    func outputEnded() async {
+        await withCheckedContinuation { waiter in
+            let done = state.withLock { state in
+                if state.outputFinished { return true }
+                state.outputWaiters.append(waiter)
+                return false
+            }
+            if done { waiter.resume() }
+        }
     }
 
     // MARK: - Exit
@@ -175,7 +217,7 @@ final class ProcessMonitor: Sendable {
         for waiter in waiters {
             waiter.resume(returning: exit)
         }
-        if finish { continuation.finish() }
+        if finish { finishOutput() }
     }
 
     private func reap() {
@@ -185,6 +227,12 @@ final class ProcessMonitor: Sendable {
         }
         if first { _ = tyger_reap(pid) }
     }
+}
+
+/// A pipe's read source. Dispatch sources may be cancelled from any thread; the type just
+/// does not say so.
+struct PipeSource: @unchecked Sendable {
+    let source: any DispatchSourceRead
 }
 
 /// One pipe's reading state. Only the monitor's serial queue touches it; the Mutex is
