@@ -7,4 +7,9 @@ struct TygerCommand: AsyncParsableCommand {
         abstract: "Create codespecs and run distributed jobs with TygerKit.",
         subcommands: [CodespecCommand.self, RunCommand.self]
     )
+
+    static func main() async {
+        Output.prepareProcess()
+        await main(nil)
+    }
 }

@@ -31,7 +31,7 @@ struct CodespecCreate: AsyncParsableCommand {
     @Option(help: "A worker endpoint, NAME=PORT or NAME=PORT,NAME=PORT; repeatable.")
     var endpoint: [String] = []
 
-    @Option(help: "The largest number of replicas a run may ask for.")
+    @Option(parsing: .unconditional, help: "The largest number of replicas a run may ask for.", transform: WholeNumber.parse)
     var maxReplicas: Int?
 
     @Option(help: "CPU request, e.g. 500m.")

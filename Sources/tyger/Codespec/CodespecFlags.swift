@@ -21,6 +21,9 @@ struct CodespecFlags {
         if !command.env.isEmpty { codespec.env = try environment(command.env) }
         if !command.endpoint.isEmpty { codespec.endpoints = try endpoints(command.endpoint) }
         if command.command {
+            guard !command.values.isEmpty else {
+                throw flagError("--command", "--command takes the command from the values after --, and none were given")
+            }
             codespec.command = command.values
         } else if !command.values.isEmpty {
             codespec.args = command.values
@@ -63,16 +66,23 @@ struct CodespecFlags {
         return environment
     }
 
-    /// `--endpoint a=1,b=2 --endpoint c=3` merges into one list; a later name replaces an earlier one.
+    /// `--endpoint a=1,b=2 --endpoint c=3` merges into one list; a later flag's name replaces
+    /// an earlier one, and one flag naming an endpoint twice is an error rather than a guess.
     private func endpoints(_ values: [String]) throws -> [Endpoint] {
         var endpoints: [Endpoint] = []
-        for item in values.flatMap({ $0.split(separator: ",", omittingEmptySubsequences: false) }) {
-            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, let port = Int(parts[1]) else {
-                throw flagError("--endpoint", "'\(item)' is not NAME=PORT (for example rpc=8080)")
+        for value in values {
+            var named: Set<Substring> = []
+            for item in value.split(separator: ",", omittingEmptySubsequences: false) {
+                let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                guard parts.count == 2, !parts[0].isEmpty, let port = Int(parts[1]) else {
+                    throw flagError("--endpoint", "'\(item)' is not NAME=PORT (for example rpc=8080)")
+                }
+                guard named.insert(parts[0]).inserted else {
+                    throw flagError("--endpoint", "'\(value)' gives the endpoint '\(parts[0])' twice; give each endpoint once")
+                }
+                endpoints.removeAll { $0.name == parts[0] }
+                endpoints.append(Endpoint(name: String(parts[0]), port: port))
             }
-            endpoints.removeAll { $0.name == parts[0] }
-            endpoints.append(Endpoint(name: String(parts[0]), port: port))
         }
         return endpoints
     }

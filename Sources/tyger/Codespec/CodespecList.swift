@@ -10,14 +10,17 @@ struct CodespecList: AsyncParsableCommand {
     @Option(help: "Only codespecs whose name starts with this.")
     var prefix: String?
 
-    @Option(help: "At most this many codespecs.")
+    @Option(parsing: .unconditional, help: "At most this many codespecs.", transform: WholeNumber.parse)
     var limit: Int?
 
     @OptionGroup var output: OutputOptions
     @OptionGroup var backend: BackendOptions
 
     func run() async throws {
-        let codespecs = try await backend.withClient { try await $0.store.latestCodespecs(prefix: prefix, limit: limit) }
-        print(try output.output.render(codespecs), terminator: "")
+        let listing = try await Listing.collect {
+            try await backend.withClient { try await $0.store.latestCodespecs(prefix: prefix, limit: limit) }
+        }
+        print(try output.output.render(listing.items), terminator: "")
+        try listing.reportProblems()
     }
 }

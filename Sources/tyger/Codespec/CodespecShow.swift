@@ -10,7 +10,7 @@ struct CodespecShow: AsyncParsableCommand {
     @Argument(help: "The codespec name.")
     var name: String
 
-    @Option(help: "The version to show.")
+    @Option(parsing: .unconditional, help: "The version to show.", transform: WholeNumber.parse)
     var version: Int?
 
     @OptionGroup var output: OutputOptions

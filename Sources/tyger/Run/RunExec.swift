@@ -17,7 +17,8 @@ struct RunExec: AsyncParsableCommand {
         let status = try await backend.withClient { client in
             let run = try await client.createRun(runSpec)
             Output.error("run \(run.id) created")
-            let cancellation = SignalCancellation(signals: [SIGINT, SIGTERM]) {
+            // The run lives in this process: a closed terminal or a kill must cancel it, not leave it.
+            let cancellation = SignalCancellation(signals: [SIGINT, SIGTERM, SIGHUP]) {
                 Output.error("canceling run \(run.id)")
                 Task { _ = try? await client.cancel(id: run.id) }
             }

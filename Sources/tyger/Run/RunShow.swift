@@ -19,15 +19,16 @@ struct RunShow: AsyncParsableCommand {
 struct RunList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List runs, newest first.")
 
-    @Option(help: "At most this many runs.")
+    @Option(parsing: .unconditional, help: "At most this many runs.", transform: WholeNumber.parse)
     var limit: Int?
 
     @OptionGroup var output: OutputOptions
     @OptionGroup var backend: BackendOptions
 
     func run() async throws {
-        let runs = try await backend.withClient { try await $0.runs(RunQuery(limit: limit)) }
-        print(try output.output.render(runs), terminator: "")
+        let listing = try await Listing.collect { try await backend.withClient { try await $0.runs(RunQuery(limit: limit)) } }
+        print(try output.output.render(listing.items), terminator: "")
+        try listing.reportProblems()
     }
 }
 
@@ -62,6 +63,13 @@ struct RunLogs: AsyncParsableCommand {
         try await backend.withClient { client in
             for try await line in client.logs(of: id, follow: follow) {
                 Output.line(line.description)
+            }
+            // A followed log ends when the run does; say so when it ended because its host died.
+            guard follow else { return }
+            let final = try await client.run(id: id)
+            if final.status == .failed, final.statusReason == RunEnding.hostExited.reason {
+                Output.error("run \(id): \(final.status) (\(final.statusReason ?? ""))")
+                throw ExitCode(1)
             }
         }
     }

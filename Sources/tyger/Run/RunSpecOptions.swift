@@ -11,10 +11,10 @@ struct RunSpecOptions: ParsableArguments {
     @Option(name: [.customShort("c"), .long], help: "The job codespec name.")
     var codespec: String?
 
-    @Option(help: "The job codespec version (default: latest).")
+    @Option(parsing: .unconditional, help: "The job codespec version (default: latest).", transform: WholeNumber.parse)
     var version: Int?
 
-    @Option(name: [.short, .long], help: "Job replicas.")
+    @Option(name: [.short, .long], parsing: .unconditional, help: "Job replicas.", transform: WholeNumber.parse)
     var replicas: Int?
 
     @Option(help: "The job's node pool.")
@@ -23,13 +23,13 @@ struct RunSpecOptions: ParsableArguments {
     @Option(help: "The worker codespec name.")
     var workerCodespec: String?
 
-    @Option(help: "The worker codespec version (default: latest).")
+    @Option(parsing: .unconditional, help: "The worker codespec version (default: latest).", transform: WholeNumber.parse)
     var workerVersion: Int?
 
     @Option(help: "The workers' node pool.")
     var workerNodePool: String?
 
-    @Option(help: "Worker replicas.")
+    @Option(parsing: .unconditional, help: "Worker replicas.", transform: WholeNumber.parse)
     var workerReplicas: Int?
 
     @Option(help: "The target cluster.")
@@ -84,6 +84,9 @@ struct RunSpecOptions: ParsableArguments {
     private func reference(name: String?, version: Int?, current: CodespecReference, flag: String) throws
         -> CodespecReference
     {
+        if let version, version < 1 {
+            throw ValidationError("\(flag) \(version): codespec versions are numbered from 1")
+        }
         if let name {
             let parsed = try CodespecReference(parsing: name)
             guard case .named(let parsedName, let parsedVersion) = parsed else { return parsed }
@@ -110,35 +113,68 @@ enum KeyValueFlags {
     }
 }
 
-/// Parses durations the way Tyger's CLI accepts them: `300s`, `1.5h`, `2h45m`, `90m`, or plain seconds.
+/// Parses `--timeout` the way Tyger's CLI does, with Go's duration grammar: a sequence of
+/// decimal numbers, each with a unit (`ns`, `us` or `µs`, `ms`, `s`, `m`, `h`), such as
+/// `300s`, `1.5h`, `2h45m` or `.5h`. A plain number is taken as seconds. The result is whole
+/// seconds, rounded up, from 1 to ``RunSpec/maximumTimeoutSeconds``.
 enum TimeoutParser {
     static func seconds(_ text: String) throws -> Int {
-        if let seconds = Int(text) { return seconds }
-        var total = 0.0
-        var number = ""
-        var sawUnit = false
-        for character in text {
-            if character.isNumber || character == "." {
-                number.append(character)
-                continue
-            }
-            let unit: Double
-            switch character {
-            case "h": unit = 3600
-            case "m": unit = 60
-            case "s": unit = 1
-            default: throw invalid(text)
-            }
-            guard let value = Double(number) else { throw invalid(text) }
-            total += value * unit
-            number = ""
-            sawUnit = true
+        if let seconds = Int(text) { return try checked(Double(seconds), text) }
+        var rest = Substring(text)
+        var negative = false
+        if rest.first == "-" || rest.first == "+" {
+            negative = rest.first == "-"
+            rest = rest.dropFirst()
         }
-        guard number.isEmpty, sawUnit, total >= 1, total < Double(Int32.max) else { throw invalid(text) }
-        return Int(total.rounded(.up))
+        guard !rest.isEmpty else { throw invalid(text) }
+        var total = 0.0
+        while !rest.isEmpty {
+            let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+            guard !number.isEmpty, number != ".", number.filter({ $0 == "." }).count <= 1, let value = Double(number) else {
+                throw invalid(text)
+            }
+            rest = rest.dropFirst(number.count)
+            let unitText = rest.prefix { !($0.isASCII && ($0.isNumber || $0 == ".")) }
+            guard let unit = units[String(unitText)] else { throw invalid(text) }
+            rest = rest.dropFirst(unitText.count)
+            total += value * unit
+        }
+        return try checked(negative ? -total : total, text)
+    }
+
+    private static let units: [String: Double] = [
+        "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600,
+    ]
+
+    private static func checked(_ seconds: Double, _ text: String) throws -> Int {
+        guard seconds > 0 else {
+            throw ValidationError("--timeout '\(text)' is too short; a run's timeout is at least 1s")
+        }
+        let whole = seconds.rounded(.up)
+        guard whole <= Double(RunSpec.maximumTimeoutSeconds) else {
+            throw ValidationError(
+                "--timeout '\(text)' is too long; allowed: at most \(RunSpec.maximumTimeoutSeconds / 3600)h (ten years)")
+        }
+        return max(Int(whole), 1)
     }
 
     private static func invalid(_ text: String) -> ValidationError {
-        ValidationError("--timeout '\(text)' is not a duration; use for example 300s, 1.5h or 2h45m")
+        ValidationError(
+            "--timeout '\(text)' is not a duration; use for example 300s, 1.5h or 2h45m (units: ns, us, ms, s, m, h)")
+    }
+}
+
+/// Parses a whole-number flag, so that a negative value is a value (not a missing one) and a
+/// number too large says so; ranges are checked where the value is used.
+enum WholeNumber {
+    static func parse(_ text: String) throws -> Int {
+        guard let value = Int(text) else {
+            let digits = text.drop { $0 == "-" || $0 == "+" }
+            if !digits.isEmpty, digits.allSatisfy(\.isNumber) {
+                throw ValidationError("'\(text)' is too large; allowed: \(Int.min) to \(Int.max)")
+            }
+            throw ValidationError("'\(text)' is not a whole number")
+        }
+        return value
     }
 }
