@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs 500 (or $1) local runs back to back in one process and prints what the process holds
-# before and after: open file descriptors, threads, resident memory and zombie children.
+# before and after: open file descriptors, threads, resident memory and zombie children, and
+# whether any process of any run (a quarter of them leave a descendant behind) outlived it.
 # The test fails if any of them grows (see Tests/TygerKitTests/LeakTests.swift).
 #
 #   scripts/leak-check.sh [RUNS]        # default 500

@@ -51,6 +51,12 @@ await measure("startup", "job start-up with TygerWorkerDiscovery") {
     return try benchmark.startup()
 }
 await measure("local", "local: create → job start") { try await LocalStartBenchmark(programs: programs).run() }
+await measure("local", "local: create → job start, 256 workers") {
+    try await LocalStartBenchmark(programs: programs, workers: 256, repetitions: 5, maximumRatio: 1.2).run()
+}
+await measure("local", "local: create → job start, 1,000 workers") {
+    try await LocalStartBenchmark(programs: programs, workers: 1_000, repetitions: 5, maximumRatio: 1.2).run()
+}
 await measure("readiness", "local: job start after last endpoint ready") {
     try await ReadinessLatencyBenchmark(programs: programs).run()
 }

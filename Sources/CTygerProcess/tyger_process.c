@@ -629,6 +629,64 @@ static int diag_listeners(int family, int port, void (*visit)(const struct inet_
     }
 }
 
+long tyger_accepting_inode(int port) {
+    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (fd < 0) {
+        return -1;
+    }
+    struct {
+        struct nlmsghdr header;
+        struct inet_diag_req_v2 request;
+    } message;
+    memset(&message, 0, sizeof message);
+    message.header.nlmsg_len = sizeof message;
+    message.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    message.header.nlmsg_flags = NLM_F_REQUEST;
+    message.request.sdiag_family = AF_INET;
+    message.request.sdiag_protocol = IPPROTO_TCP;
+    message.request.idiag_states = ~0U;
+    /* The socket's side is the source: 127.0.0.1:port; the peer is any port of 127.0.0.1. */
+    message.request.id.idiag_sport = htons((unsigned short)port);
+    message.request.id.idiag_dport = htons(1);
+    message.request.id.idiag_src[0] = htonl(INADDR_LOOPBACK);
+    message.request.id.idiag_dst[0] = htonl(INADDR_LOOPBACK);
+    message.request.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+    message.request.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    if (sendto(fd, &message, sizeof message, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    char buffer[8192] __attribute__((aligned(8)));
+    ssize_t received;
+    do {
+        received = recv(fd, buffer, sizeof buffer, 0);
+    } while (received < 0 && errno == EINTR);
+    int saved = errno;
+    close(fd);
+    if (received < 0) {
+        errno = saved;
+        return -1;
+    }
+    struct nlmsghdr *header = (struct nlmsghdr *)buffer;
+    if (!NLMSG_OK(header, (unsigned int)received)) {
+        errno = EIO;
+        return -1;
+    }
+    if (header->nlmsg_type == NLMSG_ERROR) {
+        struct nlmsgerr *error = NLMSG_DATA(header);
+        if (error->error == -ENOENT) {
+            return 0;
+        }
+        errno = error->error ? -error->error : EIO;
+        return -1;
+    }
+    struct inet_diag_msg *reply = NLMSG_DATA(header);
+    return reply->idiag_state == 10 /* TCP_LISTEN */ ? (long)reply->idiag_inode : 0;
+}
+
 typedef struct {
     unsigned long *inodes;
     int capacity;

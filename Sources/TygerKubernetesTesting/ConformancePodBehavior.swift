@@ -286,7 +286,8 @@ private struct Program {
             container.log("worker \(index) has no endpoints; waiting for SIGTERM")
             await container.waitForTermination()
         } else {
-            let instance = "\(container.pid)-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
+            let run = container.environment["TYGER_RUN_ID"] ?? "?"
+            let instance = "\(run)/\(container.pid)-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
             for endpoint in endpoints {
                 container.listen(on: endpoint.port, reply: "\(index) \(endpoint.name) \(instance)\n")
             }
@@ -367,6 +368,9 @@ private struct Program {
                     "job-discovery: \(address) answered \(JSONValue.string(reply).serialized); expected '<index> <endpoint> <instance>\\n'")
             }
             let instance = String(fields[2].dropLast())
+            if let run = container.environment["TYGER_RUN_ID"], !instance.hasPrefix("\(run)/") {
+                return fail("job-discovery: \(address) answered as \(instance), a worker of another run than \(run)")
+            }
             guard index == position else {
                 return fail(
                     "job-discovery: address \(position) (\(address)) answered as worker \(index); addresses are not in replica order")

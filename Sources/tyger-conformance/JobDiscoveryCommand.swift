@@ -60,6 +60,9 @@ enum JobDiscoveryCommand {
                     "job-discovery: \(endpoint) answered for endpoint '\(endpointName)', "
                         + "expected '\(name.lowercased())'")
             }
+            if let run = try? WorkerDiscovery.runID(), !instance.hasPrefix("\(run)/") {
+                fail("job-discovery: \(endpoint) answered as \(instance), a worker of another run than \(run)")
+            }
             // Each worker process answers with a token of its own: pids cannot tell them apart,
             // since in a container or a PID namespace every replica's first process is pid 1.
             if let twin = instances.firstIndex(of: instance) {

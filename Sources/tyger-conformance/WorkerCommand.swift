@@ -123,7 +123,9 @@ enum WorkerCommand {
         _ listeners: [(endpoint: Endpoint, descriptor: Int32)], index: Int, until termination: TerminationSignal
     ) {
         // The pid alone does not tell processes apart: in a container every replica is pid 1.
-        let instance = "\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
+        // The run ID in front lets a job see that it reached a worker of another run.
+        let run = (try? WorkerDiscovery.runID()) ?? "?"
+        let instance = "\(run)/\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
         let replies = listeners.map { Array("\(index) \($0.endpoint.name) \(instance)\n".utf8) }
         var entries = [pollfd(fd: termination.descriptor, events: Int16(POLLIN), revents: 0)]
         entries += listeners.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }

@@ -109,6 +109,32 @@ import Glibc
         #expect(result.stderr.contains("exited before the run finished"), "\(result.stderr)")
     }
 
+    /// Five runs of 40 workers at once, from five processes sharing the state directory: no
+    /// port is given twice, and every job reaches its own run's workers only.
+    @Test(.timeLimit(.minutes(3))) func concurrentRunsNeverCross() async throws {
+        let run = try file(
+            "forty.yaml",
+            """
+            job:
+              codespec:
+                command: [\(conformance), job-discovery, rpc, --expect-replicas, "40"]
+            worker:
+              codespec:
+                command: [\(conformance), worker]
+                endpoints: {rpc: 7000}
+              replicas: 40
+            """)
+        let runs = (0..<5).map { _ in
+            ChildProcess(URL(fileURLWithPath: tyger), ["run", "exec", "-f", run], environment: ["TYGER_HOME": home.path])
+        }
+        for process in runs { try process.start() }
+        for process in runs {
+            let result = await process.finish()
+            #expect(result.status == 0, "\(result.stderr)\n\(result.stdout.suffix(2000))")
+            #expect(result.stdout.contains("\"replicas\":40"))
+        }
+    }
+
     // MARK: - Damaged state and bad input
 
     @Test func aStateDirectoryThatIsAFileIsAClearError() async throws {

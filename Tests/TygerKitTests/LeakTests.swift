@@ -67,19 +67,32 @@ import TygerTestSupport
     @Test(.timeLimit(.minutes(10))) func manyRunsLeaveNothingBehind() async throws {
         // Stopping a worker schedules a SIGKILL for the end of the grace period, which keeps the
         // stopped process (and its zombie) until then; a short grace lets the check settle fast.
-        let programs = ConformancePrograms.executable(try BuiltProduct.url("tyger-conformance").path)
-        let exitZero = RunSpec(job: JobTarget(codespec: .inline(programs.codespec(.job, ["exit", "0"]))))
+        let conformance = try BuiltProduct.url("tyger-conformance").path
+        let programs = ConformancePrograms.executable(conformance)
+        // Every process of every run carries the marker, so a descendant that survived its run is found.
+        let marker = UUID().uuidString
+        var jobCodespec = programs.codespec(.job, ["exit", "0"])
+        jobCodespec.env["LEAK_MARKER"] = marker
+        let exitZero = RunSpec(job: JobTarget(codespec: .inline(jobCodespec)))
         var withWorker = exitZero
-        withWorker.worker = WorkerSpec(
-            codespec: .inline(programs.codespec(.worker, ["worker"], endpoints: [Endpoint(name: "rpc", port: 1)])),
-            replicas: 1)
+        var workerCodespec = programs.codespec(.worker, ["worker"], endpoints: [Endpoint(name: "rpc", port: 1)])
+        workerCodespec.env["LEAK_MARKER"] = marker
+        withWorker.worker = WorkerSpec(codespec: .inline(workerCodespec), replicas: 1)
+        // A job that leaves a descendant behind, in a session of its own, as it exits.
+        let leaving = RunSpec(
+            job: JobTarget(
+                codespec: .inline(
+                    Codespec(
+                        command: ["/bin/sh", "-c", "setsid \(conformance) sleep 300 & echo left a descendant"],
+                        env: ["LEAK_MARKER": marker]))))
         let total = Self.runCount
 
         let (warm, after, elapsed) = try await withLocalBackend({ $0.gracePeriod = .milliseconds(300) }) { backend in
             let client = TygerClient(store: InMemoryCodespecStore(), backend: backend)
             func execute(_ index: Int) async throws {
-                // Every fourth run has a worker, so worker start, probing and stopping are covered.
-                let run = try await client.createRun(index % 4 == 3 ? withWorker : exitZero)
+                // Every fourth run has a worker, so worker start, probing and stopping are covered;
+                // every fourth leaves a descendant behind, which must not outlive it.
+                let run = try await client.createRun(index % 4 == 3 ? withWorker : index % 4 == 1 ? leaving : exitZero)
                 let final = try await client.waitUntilTerminal(run.id)
                 #expect(final.status == .succeeded, "run \(run.id): \(final.statusReason ?? "")")
                 var lines = 0
@@ -106,13 +119,16 @@ import TygerTestSupport
         let final = try await Self.settled(baseline: warm)
         print(
             """
-            LeakTests: \(total) runs (1 in 4 with a worker) in \(elapsed)
+            LeakTests: \(total) runs (1 in 4 with a worker, 1 in 4 leaving a descendant) in \(elapsed)
               after warm-up:   \(warm)
               after \(total) runs: \(after)
               after shutdown:  \(final)
               growth: fds \(after.descriptors - warm.descriptors), threads \(after.threads - warm.threads), \
             rss \(after.residentKiB - warm.residentKiB) KiB
             """)
+        let survivors = ProcessScan.processes(withEnvironment: "LEAK_MARKER", value: marker)
+        print("LeakTests: processes of the runs still alive after them: \(survivors.count)")
+        #expect(survivors.isEmpty, "descendants outlived their runs: \(survivors)")
         #expect(after.zombies.isEmpty, "zombie children: \(after.zombies)")
         #expect(final.zombies.isEmpty, "zombie children: \(final.zombies)")
         #expect(after.descriptors <= warm.descriptors + Self.descriptorSlack, "\(warm) → \(after)")

@@ -89,6 +89,12 @@ int tyger_lock_byte(int fd, long offset, int lock);
 /// once, best first, and returns the first that works (TYGER_ISOLATION_NONE if none).
 int tyger_probe_isolation(void);
 
+/// The inode of the TCP socket that accepts connections to 127.0.0.1:`port`, found with one
+/// socket-diagnostics lookup (the kernel's own listener lookup, so a socket bound to any
+/// address or a dual-stack IPv6 socket counts). Returns 0 when nothing would accept, or -1
+/// with errno.
+long tyger_accepting_inode(int port);
+
 /// Finds the inodes of the TCP sockets listening on `port` (IPv4 and IPv6, any address)
 /// through the kernel's socket diagnostics. Writes at most `capacity` inodes and returns
 /// how many there are, or -1 with errno.

@@ -14,10 +14,19 @@ enum ListenerOwnership {
         case someoneElse
     }
 
-    /// Who holds the socket listening on `port`, given the replica's first process.
+    /// Who holds the socket that accepts connections to 127.0.0.1:`port`, given the
+    /// replica's first process.
     static func owner(ofPort port: Int, replicaProcess pid: Int32) -> Owner {
-        let listening = inodes { tyger_listening_inodes(Int32(port), $0, $1) }
-        guard let listening, !listening.isEmpty else { return listening == nil ? .someoneElse : .nobody }
+        var listening: [UInt]
+        switch tyger_accepting_inode(Int32(port)) {
+        case 0: return .nobody
+        case let inode where inode > 0: listening = [UInt(inode)]
+        default:
+            // The exact lookup is not available: any socket listening on the port.
+            guard let all = inodes({ tyger_listening_inodes(Int32(port), $0, $1) }) else { return .someoneElse }
+            guard !all.isEmpty else { return .nobody }
+            listening = all
+        }
         let held = inodes { tyger_tree_socket_inodes(pid, $0, $1) } ?? []
         return Set(held).isDisjoint(with: listening) ? .someoneElse : .replica
     }

@@ -56,6 +56,8 @@ final class LocalRun: Sendable {
         var live: [Int32: LocalProcess] = [:]
         var subscribers: [UUID: AsyncThrowingStream<Run, any Error>.Continuation] = [:]
         var recordError: TygerError?
+        /// What the record on disk says, and when it was written.
+        var stored: (status: RunStatus, at: ContinuousClock.Instant)?
     }
 
     /// One worker replica: its ports and its current process.
@@ -82,7 +84,7 @@ final class LocalRun: Sendable {
             let ports = try context.ports.reserve(worker.replicas * count)
             workers = (0..<worker.replicas).map { WorkerSlot(ports: Array(ports[($0 * count)..<(($0 + 1) * count)])) }
         }
-        state = Mutex(State(machine: machine, workers: workers))
+        state = Mutex(State(machine: machine, workers: workers, stored: (run.status, .now)))
         (events, sink) = AsyncStream.makeStream(of: LoopEvent.self)
         do {
             try folder.recordHost()
@@ -448,18 +450,32 @@ final class LocalRun: Sendable {
         pendingEvents.withLock { $0.append(event) }
     }
 
-    /// Stores the record and tells watchers.
+    /// Tells watchers, and stores the record: at once when the status changed, otherwise
+    /// (progress while workers start) at most every ``progressWriteInterval``, so that 1,000
+    /// workers becoming ready do not cost 1,000 writes. Readers in other processes see
+    /// progress that much late at most.
     private func publish() {
-        let (run, subscribers) = state.withLock { ($0.machine.run, Array($0.subscribers.values)) }
-        do {
-            try folder.write(run)
-        } catch {
-            state.withLock { $0.recordError = error }
-            context.configuration.logger.error(
-                "cannot record the run's state", metadata: ["run": "\(id)", "error": "\(error)"])
+        let now = ContinuousClock.now
+        let (run, subscribers, store) = state.withLock { state in
+            let run = state.machine.run
+            let store =
+                state.stored.map { run.status != $0.status || now - $0.at >= Self.progressWriteInterval } ?? true
+            if store { state.stored = (run.status, now) }
+            return (run, Array(state.subscribers.values), store)
+        }
+        if store {
+            do {
+                try folder.write(run)
+            } catch {
+                state.withLock { $0.recordError = error }
+                context.configuration.logger.error(
+                    "cannot record the run's state", metadata: ["run": "\(id)", "error": "\(error)"])
+            }
         }
         for subscriber in subscribers { subscriber.yield(run) }
     }
+
+    static let progressWriteInterval: Duration = .milliseconds(100)
 
     /// The run is terminal and nothing of it runs: release its ports, close its log and
     /// end every follower.

@@ -101,6 +101,9 @@ package struct RunStateMachine: Sendable {
     /// The run as watchers see it.
     package private(set) var run: Run
     package private(set) var workers: [Worker]
+    /// How many workers are ready, kept with ``workers`` so that 1,000 workers becoming ready
+    /// one by one do not cost a million comparisons.
+    private var readyWorkers = 0
     private var phase: Phase
     private var jobExits: [Int: ReplicaExit] = [:]
     private let restartDelay: RestartDelay
@@ -158,23 +161,23 @@ package struct RunStateMachine: Sendable {
         switch event {
         case .workerStarted(let index, let generation):
             guard isCurrent(index, generation), !isStopping else { return [] }
-            workers[index].state = .waitingForEndpoints
+            setState(index, .waitingForEndpoints)
             workers[index].since = now
             return []
 
         case .workerFailedToStart(let index, let generation, let message):
             guard isCurrent(index, generation) else { return [] }
             workers[index].failures += 1
-            workers[index].state = .stopped
+            setState(index, .stopped)
             return stop(.workerCouldNotStart(index: index, message))
 
         case .workerReady(let index, let generation):
             guard isCurrent(index, generation), !isStopping, workers[index].state != .ready else { return [] }
-            workers[index].state = .ready
+            setState(index, .ready)
             workers[index].consecutiveFailures = 0
             workers[index].since = now
             var actions = updateProgress()
-            if phase == .waitingForWorkers, workers.allSatisfy({ $0.state == .ready }) {
+            if phase == .waitingForWorkers, readyWorkers == workers.count {
                 actions.append(.report("all \(workers.count) worker replica(s) are ready; starting the job"))
                 actions.append(.startJob)
             }
@@ -185,7 +188,7 @@ package struct RunStateMachine: Sendable {
             workers[index].lastExit = exit
             workers[index].failures += 1
             workers[index].consecutiveFailures += 1
-            workers[index].state = .restarting
+            setState(index, .restarting)
             workers[index].since = now
             let delay = restartDelay.after(failures: workers[index].consecutiveFailures)
             return updateProgress() + [
@@ -196,7 +199,7 @@ package struct RunStateMachine: Sendable {
         case .restartDue(let index, let generation):
             guard isCurrent(index, generation), !isStopping, workers[index].state == .restarting else { return [] }
             workers[index].generation += 1
-            workers[index].state = .starting
+            setState(index, .starting)
             workers[index].since = now
             return [.startWorkers([index])]
 
@@ -243,7 +246,7 @@ package struct RunStateMachine: Sendable {
         case .stopped:
             guard case .stopping(let ending) = phase else { return [] }
             phase = .ended
-            for index in workers.indices { workers[index].state = .stopped }
+            for index in workers.indices { setState(index, .stopped) }
             run.end(ending, at: now)
             return [.publish, .finish]
         }
@@ -267,6 +270,13 @@ package struct RunStateMachine: Sendable {
         return actions
     }
 
+    /// Changes a worker's state, keeping the count of ready workers.
+    private mutating func setState(_ index: Int, _ state: Worker.State) {
+        if workers[index].state == .ready { readyWorkers -= 1 }
+        if state == .ready { readyWorkers += 1 }
+        workers[index].state = state
+    }
+
     private func isCurrent(_ index: Int, _ generation: Int) -> Bool {
         workers.indices.contains(index) && workers[index].generation == generation
     }
@@ -274,16 +284,14 @@ package struct RunStateMachine: Sendable {
     /// Worker progress is shown while the job waits for the workers.
     private mutating func updateProgress() -> [Action] {
         guard phase == .waitingForWorkers, let progress = run.workers else { return [] }
-        let ready = workers.count { $0.state == .ready }
-        guard ready != progress.ready else { return [] }
-        run.workers = WorkerProgress(ready: ready, total: progress.total)
+        guard readyWorkers != progress.ready else { return [] }
+        run.workers = WorkerProgress(ready: readyWorkers, total: progress.total)
         run.statusReason = waitingReason
         return [.publish]
     }
 
     private var waitingReason: String {
-        let ready = workers.count { $0.state == .ready }
-        return "waiting for \(workers.count - ready) of \(workers.count) worker replica(s) to accept connections"
+        "waiting for \(workers.count - readyWorkers) of \(workers.count) worker replica(s) to accept connections"
     }
 
     private func milliseconds(_ duration: Duration) -> Int64 {
