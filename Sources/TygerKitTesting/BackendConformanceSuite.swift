@@ -73,7 +73,10 @@ public struct BackendConformanceSuite: Sendable {
         )
         #expect(run.final.status == .succeeded, "\(run.final.statusReason ?? "")\n\(run.logText)")
         let start = try #require(run.final.startedAt)
-        #expect(start.timeIntervalSince(run.final.createdAt) >= 1, "the job started before the workers listened")
+        // Kubernetes reports container start times in whole seconds: compare from the whole
+        // second the run was created in, which holds for any backend's resolution.
+        let createdSecond = Date(timeIntervalSince1970: run.final.createdAt.timeIntervalSince1970.rounded(.down))
+        #expect(start.timeIntervalSince(createdSecond) >= 1, "the job started before the workers listened")
         #expect(run.final.workers == WorkerProgress(ready: replicas, total: replicas))
         try await expectNothingLeft(run)
     }

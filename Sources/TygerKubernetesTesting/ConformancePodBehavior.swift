@@ -19,7 +19,7 @@ import Synchronization
 ///   cluster DNS, and checks that address *i* is served by worker *i*, that node *i* is the
 ///   host of address *i*, and that the worker pod declares the port as a `containerPort`.
 ///   Prints the real program's JSON summary and exits 0, or explains and exits 1.
-/// - `exit <code>`, `sleep <s>`, `ignore-term <s>`, `print <n>`, `env NAMES...`, `pid-file <path>`.
+/// - `exit <code>`, `sleep <s>`, `ignore-term <s>`, `print <n> [--every <s>]`, `env NAMES...`, `pid-file <path>`.
 ///
 /// Readiness follows Kubernetes: a container without a readiness probe is ready once running;
 /// with a `tcpSocket` (or `httpGet`/`grpc`) probe, once it listens on the probed port.
@@ -69,7 +69,7 @@ public struct ConformancePodBehavior: PodBehavior {
         case "exit": return program.exit(rest)
         case "sleep": return await program.sleep(rest)
         case "ignore-term": return await program.ignoreTerm(rest)
-        case "print": return program.print(rest)
+        case "print": return await program.print(rest)
         case "env": return program.env(rest)
         case "pid-file": return await program.pidFile(rest)
         case "-h", "--help", "help":
@@ -209,13 +209,20 @@ private struct Program {
         return .exited(0)
     }
 
-    func print(_ arguments: [String]) -> ContainerExit {
-        guard arguments.count == 1, let count = Int(arguments[0]), count >= 0 else {
+    func print(_ arguments: [String]) async -> ContainerExit {
+        guard let count = arguments.first.flatMap(Int.init), count >= 0 else {
             return usage("print: expected a non-negative line count")
+        }
+        var interval = 0.0
+        if arguments.count == 3, arguments[1] == "--every", let seconds = Double(arguments[2]), seconds >= 0 {
+            interval = seconds
+        } else if arguments.count != 1 {
+            return usage("print: expected <count> [--every <seconds>]")
         }
         for line in 0..<count {
             container.log("line \(line)")
             if line.isMultiple(of: 2) { container.logError("err \(line)") }
+            if interval > 0, await container.sleep(seconds: interval) { return .exited(0) }
         }
         return .exited(0)
     }

@@ -5,6 +5,7 @@ import Synchronization
 /// ```swift
 /// server.faults.inject(.status(429, retryAfterSeconds: 1), matching: .init(method: .POST, pathContains: "/jobs"), times: 2)
 /// server.faults.dropWatches()      // every open watch ends now; clients must re-watch
+/// server.faults.dropLogStreams()   // every followed log ends now; the containers go on
 /// server.faults.expireHistory()    // resuming a watch from an earlier resourceVersion gets 410 Gone
 /// ```
 public final class FaultInjector: Sendable {
@@ -57,9 +58,11 @@ public final class FaultInjector: Sendable {
 
     private let rules = Mutex<[Rule]>([])
     private let store: ObjectStore
+    private let logs: PodLogs
 
-    init(store: ObjectStore) {
+    init(store: ObjectStore, logs: PodLogs) {
         self.store = store
+        self.logs = logs
     }
 
     /// Applies `fault` to the next `times` matching requests (every one when `nil`).
@@ -89,6 +92,12 @@ public final class FaultInjector: Sendable {
     /// balancer would. The streams end cleanly (the chunked response completes).
     public func dropWatches() {
         store.dropWatchers()
+    }
+
+    /// Ends every followed container log now, while the containers go on writing: clients
+    /// that follow a log must ask again, from where they were, to miss nothing.
+    public func dropLogStreams() {
+        logs.dropFollowers()
     }
 
     /// Forgets the watch history, as etcd compaction does: resuming a watch from any

@@ -41,6 +41,11 @@ public final class KubernetesTestServer: Sendable {
         public var port: Int = 0
         /// Namespaces that exist from the start, each with its `default` service account.
         public var namespaces: [String] = ["default", "tyger"]
+        /// Service accounts that exist from the start in every namespace besides `default`:
+        /// the job account Tyger's installer creates (`tyger-job`), so the server stands for a
+        /// Tyger-installed cluster. Pods naming an account that does not exist are refused, as
+        /// the ServiceAccount admission plugin refuses them.
+        public var serviceAccounts: [String] = ["tyger-job"]
         /// What `/version` reports.
         public var versionMajor = "1"
         public var versionMinor = "34"
@@ -97,10 +102,15 @@ public final class KubernetesTestServer: Sendable {
             store: store, catalog: .standard, gracefulPodDeletion: configuration.simulatesKubelet)
         for namespace in configuration.namespaces {
             _ = try? registry.create(ResourceCatalog.namespaces, namespace: "", body: ["metadata": ["name": .string(namespace)]])
+            for account in configuration.serviceAccounts {
+                _ = try? registry.create(
+                    ResourceCatalog.serviceAccounts, namespace: namespace,
+                    body: ["apiVersion": "v1", "kind": "ServiceAccount", "metadata": ["name": .string(account)]])
+            }
         }
-        let faults = FaultInjector(store: store)
-        let requestLog = RequestLog()
         let logs = PodLogs(onAppend: { store.poke() })
+        let faults = FaultInjector(store: store, logs: logs)
+        let requestLog = RequestLog()
         let address = AddressBox()
         let router = Router(
             registry: registry, logs: logs, faults: faults, requestLog: requestLog,

@@ -99,6 +99,25 @@ final class PodLogs: Sendable {
         return (existing, stream)
     }
 
+    /// Ends every follow now while the containers go on, as a dropped connection or an idle
+    /// timeout in a load balancer would; followers must ask again to see later lines.
+    func dropFollowers() {
+        let followers: [AsyncStream<Line>.Continuation] = state.withLock { state in
+            var dropped: [AsyncStream<Line>.Continuation] = []
+            for (uid, containers) in state.pods {
+                for (container, var instances) in containers {
+                    for index in instances.indices {
+                        dropped += instances[index].followers.values
+                        instances[index].followers = [:]
+                    }
+                    state.pods[uid]![container] = instances
+                }
+            }
+            return dropped
+        }
+        for follower in followers { follower.finish() }
+    }
+
     /// Forgets a deleted pod's logs and ends everyone following them.
     func remove(pod uid: String) {
         let followers: [AsyncStream<Line>.Continuation] = state.withLock { state in

@@ -438,17 +438,21 @@ struct Router: Sendable {
         }
         let timestamps = request.flag("timestamps")
         let tail = request.parameter("tailLines").flatMap { Int($0) }
+        let since = try Self.sinceTime(request)
         func render(_ line: PodLogs.Line) -> [UInt8] {
-            let prefix = timestamps
-                ? line.time.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)) + " " : ""
-            return Array((prefix + line.text + "\n").utf8)
+            Array(((timestamps ? Self.nanoTimestamp(line.time) + " " : "") + line.text + "\n").utf8)
+        }
+        // As the kubelet does: `sinceTime` first, then the last `tailLines` of what is left.
+        func selected(_ lines: [PodLogs.Line]) -> [PodLogs.Line] {
+            let recent = since.map { since in lines.filter { $0.time >= since } } ?? lines
+            return tail.map { Array(recent.suffix(max(0, $0))) } ?? recent
         }
         if request.flag("follow") && !previous {
             guard let (existing, rest) = logs.follow(pod: pod.uid, container: container) else {
                 return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain")], body: .bytes([]))
             }
             let (output, continuation) = AsyncStream<[UInt8]>.makeStream()
-            let shown = tail.map { Array(existing.suffix(max(0, $0))) } ?? existing
+            let shown = selected(existing)
             let pump = Task {
                 for line in shown { continuation.yield(render(line)) }
                 for await line in rest { continuation.yield(render(line)) }
@@ -460,8 +464,28 @@ struct Router: Sendable {
         guard let lines = logs.lines(pod: pod.uid, container: container, previous: previous) else {
             throw APIError.badRequest("previous terminated container \"\(container)\" in pod \"\(name)\" not found")
         }
-        let shown = tail.map { Array(lines.suffix(max(0, $0))) } ?? lines
-        return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain")], body: .bytes(shown.flatMap(render)))
+        return HTTPResponse(
+            status: 200, headers: [("Content-Type", "text/plain")], body: .bytes(selected(lines).flatMap(render)))
+    }
+
+    /// `sinceTime`, an RFC 3339 time in whole seconds as `metav1.Time` carries it.
+    private static func sinceTime(_ request: HTTPRequest) throws(APIError) -> Date? {
+        guard let text = request.parameter("sinceTime") else { return nil }
+        guard let date = try? Date(text, strategy: Date.ISO8601FormatStyle()) else {
+            throw APIError.badRequest("parsing time \"\(text)\" as \"2006-01-02T15:04:05Z07:00\": cannot parse")
+        }
+        return date
+    }
+
+    /// The kubelet's timestamp: RFC 3339 in UTC with nanoseconds, trailing zeros dropped (Go's RFC3339Nano).
+    static func nanoTimestamp(_ date: Date) -> String {
+        let seconds = date.timeIntervalSince1970.rounded(.down)
+        let nanoseconds = Int(((date.timeIntervalSince1970 - seconds) * 1_000_000_000).rounded())
+        let whole = Date(timeIntervalSince1970: seconds).formatted(Date.ISO8601FormatStyle())
+        guard nanoseconds > 0 else { return whole }
+        var fraction = String(String(min(nanoseconds, 999_999_999)).reversed().drop { $0 == "0" }.reversed())
+        fraction = String(repeating: "0", count: 9 - String(min(nanoseconds, 999_999_999)).count) + fraction
+        return whole.dropLast() + "." + fraction + "Z"
     }
 
     // MARK: Bodies and options

@@ -42,12 +42,19 @@ enum SimpleCommands {
 
     /// `print <count>`: known output on both streams, to test log capture and ordering.
     static func print(_ arguments: [String]) -> Never {
-        guard arguments.count == 1, let count = Int(arguments[0]), count >= 0 else {
+        guard let count = arguments.first.flatMap(Int.init), count >= 0 else {
             usage("print: expected a non-negative line count")
+        }
+        var interval = 0.0
+        if arguments.count == 3, arguments[1] == "--every", let seconds = Double(arguments[2]), seconds >= 0 {
+            interval = seconds
+        } else if arguments.count != 1 {
+            usage("print: expected <count> [--every <seconds>]")
         }
         for line in 0..<count {
             writeOutput("line \(line)")
             if line.isMultiple(of: 2) { writeError("err \(line)") }
+            if interval > 0 { usleep(useconds_t(interval * 1_000_000)) }
         }
         exit(0)
     }

@@ -19,7 +19,7 @@ let usageText = """
       exit <code>                                 print 'exiting with <code>' and exit with it
       sleep <seconds>                             sleep; exit 0 early on SIGTERM
       ignore-term <seconds>                       ignore SIGTERM and sleep
-      print <count>                               print 'line i' to stdout, and 'err i' to stderr for even i
+      print <count> [--every S]                   print 'line i' to stdout, and 'err i' to stderr for even i
       env <NAME>...                               print NAME=value or 'NAME unset'
       pid-file <path>                             write the pid to path, then sleep like 'sleep 100000'
     """

@@ -38,8 +38,8 @@ import Glibc
     }
 
     private func status(of id: Int) async throws -> String? {
-        let shown = try await shell("\"$TYGER\" run show \(id) -o json")
-        return shown.stdout.split(separator: "\"status\" : \"").dropFirst().first?.split(separator: "\"").first.map(String.init)
+        let shown = try await shell("\"$TYGER\" run show \(id)")
+        return JSONOutput.object(shown.stdout)?["status"] as? String
     }
 
     // MARK: - Closed and broken outputs
@@ -184,9 +184,9 @@ import Glibc
         let run = try file("quick.yaml", "job:\n  codespec:\n    command: [\(conformance), exit, \"0\"]\n")
         for _ in 0..<2 { _ = try await shell("\"$TYGER\" run exec -f \(run)") }
         let damaged = try home.write("runs/1/run.json", "{ damaged")
-        let listed = try await shell("\"$TYGER\" run list -o json")
+        let listed = try await shell("\"$TYGER\" run list")
         #expect(listed.status == 1)
-        #expect(listed.stdout.contains("\"id\" : 2"), "\(listed.stdout)")
+        #expect(JSONOutput.array(listed.stdout)?.map { $0["id"] as? Int } == [2], "\(listed.stdout)")
         #expect(listed.stderr.contains(damaged), "\(listed.stderr)")
     }
 
@@ -272,8 +272,8 @@ import Glibc
         let result = try await shell("\"$TYGER\" run exec -f \(run) > /dev/null", environment: ["TYGER_HOME": disk.path])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("Succeeded"), "\(result.stderr)")
-        let shown = try await shell("\"$TYGER\" run show 1 -o json", environment: ["TYGER_HOME": disk.path])
-        #expect(shown.stdout.contains("\"status\" : \"Succeeded\""), "\(shown.stdout)\(shown.stderr)")
+        let shown = try await shell("\"$TYGER\" run show 1", environment: ["TYGER_HOME": disk.path])
+        #expect(JSONOutput.object(shown.stdout)?["status"] as? String == "Succeeded", "\(shown.stdout)\(shown.stderr)")
 
         _ = try await shell("cat /dev/zero > \(disk.path)/filler 2>/dev/null; true")
         let second = try await shell("\"$TYGER\" run exec -f \(run)", environment: ["TYGER_HOME": disk.path])

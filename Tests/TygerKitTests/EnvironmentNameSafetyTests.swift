@@ -28,14 +28,14 @@ import TygerTestSupport
         var rule: String {
             switch place {
             case .env: "is not a valid environment variable name; allowed: ^[-._a-zA-Z][-._a-zA-Z0-9]*$"
-            case .endpoint: "is not a valid endpoint name; allowed: ^[A-Za-z][A-Za-z0-9_]*$"
+            case .endpoint: "is not a valid endpoint name; allowed: ^[A-Za-z][A-Za-z0-9_-]*$"
             }
         }
     }
 
     static let badNames: [BadName] =
         ["A=B", "1X", "A B", "", "É", "PATH\u{0}", "X\nY", "$(HOME)", "A/B"].map { BadName(place: .env, name: $0) }
-        + ["rpc-port", "1rpc", "rpc.port", "r pc", "", "rpc=1", "ÿ", "RPC/../x"].map {
+        + ["-rpc", "1rpc", "rpc.port", "r pc", "", "rpc=1", "ÿ", "RPC/../x"].map {
             BadName(place: .endpoint, name: $0)
         }
 
@@ -191,12 +191,12 @@ import TygerTestSupport
         #expect(envFlag.stderr.contains("allowed: ^[-._a-zA-Z][-._a-zA-Z0-9]*$"), "\(envFlag.stderr)")
 
         let endpointFlag = try await run([
-            "codespec", "create", "bad-endpoint", "--kind", "worker", "--endpoint", "rpc-port=80", "--command", "--",
+            "codespec", "create", "bad-endpoint", "--kind", "worker", "--endpoint", "rpc.port=80", "--command", "--",
             "touch", marker,
         ])
         #expect(endpointFlag.status != 0)
-        #expect(endpointFlag.stderr.contains("endpoints.rpc-port"), "\(endpointFlag.stderr)")
-        #expect(endpointFlag.stderr.contains("allowed: ^[A-Za-z][A-Za-z0-9_]*$"), "\(endpointFlag.stderr)")
+        #expect(endpointFlag.stderr.contains("endpoints.rpc.port"), "\(endpointFlag.stderr)")
+        #expect(endpointFlag.stderr.contains("allowed: ^[A-Za-z][A-Za-z0-9_-]*$"), "\(endpointFlag.stderr)")
 
         let runFile = home.url.appendingPathComponent("run.yaml").path
         try Data(

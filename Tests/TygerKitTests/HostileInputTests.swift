@@ -183,7 +183,7 @@ struct HostileInputBoundsTests {
         #expect(error.message.contains("nests deeper than 256 levels"))
     }
 
-    @Test("A billion-laughs document is rejected at its first alias")
+    @Test("A billion-laughs document is rejected before anything expands it")
     func billionLaughs() throws {
         var text = "a0: &a0 [\(Array(repeating: "lol", count: 10).joined(separator: ", "))]\n"
         for level in 1...12 {
@@ -191,9 +191,9 @@ struct HostileInputBoundsTests {
         }
         text += "job: {codespec: *a12}\n"
         let error = try runError(text)
-        #expect(error.message.contains("aliases (*name) are not allowed in spec files (found at line 2)"))
-        #expect(error.location?.line == 2)
-        #expect(error.location?.column == 10)
+        // Aliases are allowed; the anchors' holders are not fields, so nothing is expanded.
+        #expect(error.message.contains("unknown field 'a0'"))
+        #expect(error.location?.line == 1)
     }
 
     @Test("An alias bomb used as a mapping key is rejected before the composer hashes it")
@@ -204,7 +204,7 @@ struct HostileInputBoundsTests {
         }
         text += "? *a12\n: x\n? *a12\n: y\n"
         let error = try runError(text)
-        #expect(error.message.contains("aliases (*name) are not allowed"))
+        #expect(error.message.contains("an alias (*name) is used as a mapping key at line 14"))
     }
 
     @Test("Anchors without aliases are accepted and change nothing")

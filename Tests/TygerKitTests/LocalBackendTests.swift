@@ -95,9 +95,22 @@ import TygerTestSupport
         spec.worker = WorkerSpec(
             codespec: .inline(Codespec(kind: .worker, command: [conformance], args: ["worker", "--fail-first-start", marker], endpoints: [Endpoint(name: "rpc", port: 8080)]))
         )
-        let (run, logs) = try await execute(spec)
+        let (run, events, logs) = try await withLocalBackend { backend in
+            let client = TygerClient(store: InMemoryCodespecStore(), backend: backend)
+            let submitted = try await client.createRun(spec)
+            let final = try await client.waitUntilTerminal(submitted.id)
+            var events: [RunEvent] = []
+            for try await event in client.events(of: submitted.id) { events.append(event) }
+            var logs: [String] = []
+            for try await line in client.logs(of: submitted.id) { logs.append(line.description) }
+            return (final, events, logs)
+        }
         #expect(run.status == .succeeded, "\(logs)")
-        #expect(logs.contains { $0.hasPrefix("[tyger] worker-0 exited with code 1; restarting in") }, "\(logs)")
+        let restart = try #require(events.first { $0.message.hasPrefix("worker-0 exited with code 1; restarting in") })
+        #expect(restart.replica == "worker-0")
+        // What the backend tells is an event; the log holds only what the programs printed.
+        #expect(!logs.contains { $0.contains("restarting") }, "\(logs)")
+        #expect(logs.allSatisfy { $0.hasPrefix("[job]") || $0.hasPrefix("[worker-0]") }, "\(logs)")
     }
 
     @Test func restartDelaysGrowAndAreCapped() async throws {
@@ -112,8 +125,8 @@ import TygerTestSupport
             let run = try await client.createRun(spec)
             var delays: [Int] = []
             // Reading the announced delays, not timing them, keeps this independent of machine load.
-            for try await line in client.logs(of: run.id, follow: true) where line.text.contains("restarting in") {
-                let words = line.text.split(separator: " ")
+            for try await event in client.events(of: run.id, follow: true) where event.message.contains("restarting in") {
+                let words = event.message.split(separator: " ")
                 delays.append(Int(words[words.count - 2]) ?? -1)
                 if delays.count == 5 { break }
             }

@@ -35,7 +35,7 @@ struct SpecFileErrorTests {
         )
         expectProblem(
             error, keyPath: "job.image", line: 4, column: 3,
-            words: ["unknown field 'image'", "allowed: codespec, nodePool, replicas, buffers, tags"]
+            words: ["unknown field 'image'", "allowed: codespec, buffers, tags, bufferTtl, nodePool, replicas"]
         )
     }
 

@@ -38,12 +38,14 @@ import TygerTestSupport
             #expect(exec.stderr.contains("run 1: Succeeded"), "\(exec.stderr)")
             #expect(exec.stdout.contains("[worker-2] worker 2 listening"), "\(exec.stdout)")
 
-            let shown = try await tyger(["run", "show", "1", "-o", "json"], kubeconfig: kubeconfig)
-            #expect(shown.stdout.contains("\"status\" : \"Succeeded\""), "\(shown.stdout)\(shown.stderr)")
+            let shown = try await tyger(["run", "show", "1"], kubeconfig: kubeconfig)
+            let run = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any]
+            #expect(run?["id"] as? Int == 1 && run?["status"] as? String == "Succeeded", "\(shown.stdout)\(shown.stderr)")
+            #expect((run?["worker"] as? [String: Any])?["replicas"] as? Int == 3, "\(shown.stdout)")
 
             _ = try await tyger(
                 ["codespec", "create", "shared", "--image", "x", "--command", "--", "run-me"], kubeconfig: kubeconfig)
-            let listed = try await tyger(["codespec", "list"], kubeconfig: kubeconfig)
+            let listed = try await tyger(["codespec", "list", "-o", "yaml"], kubeconfig: kubeconfig)
             #expect(listed.stdout.contains("name: shared"), "\(listed.stdout)\(listed.stderr)")
 
             let rendered = try await tyger(["run", "render", "-f", runFile, "--run-id", "42"], kubeconfig: kubeconfig)

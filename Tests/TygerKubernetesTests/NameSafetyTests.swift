@@ -317,8 +317,8 @@ struct NameSafetyTests {
             }
         }
         let envRule = "is not a valid environment variable name; allowed: ^[-._a-zA-Z][-._a-zA-Z0-9]*$"
-        let endpointRule = "is not a valid endpoint name; allowed: ^[A-Za-z][A-Za-z0-9_]*$"
-        let identityRule = "is not a Kubernetes service account name; allowed:"
+        let endpointRule = "is not a valid endpoint name; allowed: ^[A-Za-z][A-Za-z0-9_-]*$"
+        let identityRule = "does not make a Kubernetes service account name"
         let nodePoolRule = "is not a Kubernetes node pool name"
         var fields: [BadField] = []
         for key in ["A=B", "1X", "A B", "", "É", "A/B"] {
@@ -331,7 +331,7 @@ struct NameSafetyTests {
             .init(
                 name: "worker env 'A=B'", change: worker { $0.env = ["A=B": "1"] }, keyPath: "worker.codespec.env.A=B",
                 rule: envRule))
-        for name in ["rpc-port", "1rpc", "rpc.port", "r pc", "", "rpc=1"] {
+        for name in ["-rpc", "1rpc", "rpc.port", "r pc", "", "rpc=1"] {
             fields.append(
                 .init(
                     name: "endpoint '\(name)'", change: worker { $0.endpoints = [Endpoint(name: name, port: 9002)] },
@@ -342,7 +342,8 @@ struct NameSafetyTests {
                 name: "endpoints 'rpc' and 'RPC'",
                 change: worker { $0.endpoints = [Endpoint(name: "rpc", port: 1), Endpoint(name: "RPC", port: 2)] },
                 keyPath: "worker.codespec.endpoints.", rule: "both become TYGER_RPC_WORKER_ENDPOINT_ADDRESSES"))
-        for identity in ["My_Identity", "../sa", "a/b", "sa:x", ""] {
+        // An empty identity is no identity, as Tyger reads it.
+        for identity in ["My_Identity", "../sa", "a/b", "sa:x"] {
             fields.append(
                 .init(
                     name: "job identity '\(identity)'", change: job { $0.identity = identity },

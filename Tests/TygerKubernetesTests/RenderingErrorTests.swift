@@ -64,8 +64,9 @@ import TygerKubernetes
         let error = try renderError(fixture)
         #expect(error.code == .invalidSpec)
         #expect(error.location?.keyPath == "job.codespec.identity")
-        #expect(error.message.hasPrefix("'My_Identity' is not a Kubernetes service account name"))
-        fixture.run = try fixture.run.changing(job: { $0.identity = nil }, worker: { $0.identity = "-worker" })
+        #expect(error.message.hasPrefix("'My_Identity' does not make a Kubernetes service account name"))
+        #expect(error.message.contains("runs as the service account 'tyger-custom-My_Identity-job'"))
+        fixture.run = try fixture.run.changing(job: { $0.identity = nil }, worker: { $0.identity = "Worker_X" })
         #expect(try renderError(fixture).location?.keyPath == "worker.codespec.identity")
     }
 

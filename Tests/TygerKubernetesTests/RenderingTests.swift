@@ -116,10 +116,12 @@ import Yams
         let jobLabels = ["tyger.dev/run": "42", "tyger.dev/role": "job", "app.kubernetes.io/managed-by": "tyger"]
         let workerLabels = ["tyger.dev/run": "42", "tyger.dev/role": "worker", "app.kubernetes.io/managed-by": "tyger"]
         #expect(rendered.job.metadata.labels == jobLabels)
-        #expect(rendered.job.spec?.template.metadata?.labels == jobLabels)
+        // Pods also say whether workload identity applies, as Tyger's do.
+        let noIdentity = ["azure.workload.identity/use": "false"]
+        #expect(rendered.job.spec?.template.metadata?.labels == jobLabels.merging(noIdentity) { $1 })
         #expect(rendered.workerService?.metadata.labels == workerLabels)
         #expect(rendered.workerStatefulSet?.metadata.labels == workerLabels)
-        #expect(rendered.workerStatefulSet?.spec?.template.metadata?.labels == workerLabels)
+        #expect(rendered.workerStatefulSet?.spec?.template.metadata?.labels == workerLabels.merging(noIdentity) { $1 })
         let selector = ["tyger.dev/run": "42", "tyger.dev/role": "worker"]
         #expect(rendered.workerStatefulSet?.spec?.selector.matchLabels == selector)
         #expect(rendered.workerService?.spec?.selector == selector)
@@ -265,32 +267,91 @@ import Yams
         #expect(plain.job.spec?.template.spec?.volumes == nil && plain.jobContainer?.volumeMounts == nil)
     }
 
-    @Test func identityBecomesTheServiceAccount() throws {
+    @Test func identitiesRunAsTheServiceAccountsOfTygersInstaller() throws {
         let rendered = try RenderFixtures.distributed.render()
-        #expect(rendered.job.spec?.template.spec?.serviceAccountName == "trainer-identity")
-        #expect(rendered.workerStatefulSet?.spec?.template.spec?.serviceAccountName == "worker.identity")
-        #expect(try RenderFixtures.jobOnly.render().job.spec?.template.spec?.serviceAccountName == nil)
+        let jobPod = try #require(rendered.job.spec?.template)
+        let workerPod = try #require(rendered.workerStatefulSet?.spec?.template)
+        #expect(jobPod.spec?.serviceAccountName == "tyger-custom-trainer-identity-job")
+        #expect(workerPod.spec?.serviceAccountName == "tyger-custom-worker.identity-job")
+        #expect(jobPod.metadata?.labels?["azure.workload.identity/use"] == "true")
+        #expect(workerPod.metadata?.labels?["azure.workload.identity/use"] == "true")
+        // Without an identity, the job runs as the release's job account and a worker as the default.
+        let plain = try RenderFixtures.jobOnly.render()
+        #expect(plain.job.spec?.template.spec?.serviceAccountName == "tyger-job")
+        #expect(plain.job.spec?.template.metadata?.labels?["azure.workload.identity/use"] == "false")
+
+        var release = RenderFixtures.distributed
+        release.options.identities = .tygerRelease("research")
+        #expect(try release.render().job.spec?.template.spec?.serviceAccountName == "research-custom-trainer-identity-job")
     }
 
-    @Test func nodePoolsSelectNodesAndTolerateTheirTaint() throws {
+    @Test func onAPlainClusterAnIdentityIsTheServiceAccount() throws {
+        var fixture = RenderFixtures.distributed
+        fixture.options = .plainCluster
+        let rendered = try fixture.render()
+        #expect(rendered.job.spec?.template.spec?.serviceAccountName == "trainer-identity")
+        #expect(rendered.workerStatefulSet?.spec?.template.spec?.serviceAccountName == "worker.identity")
+        var jobOnly = RenderFixtures.jobOnly
+        jobOnly.options = .plainCluster
+        #expect(try jobOnly.render().job.spec?.template.spec?.serviceAccountName == nil)
+    }
+
+    @Test func identitiesThatMakeNoServiceAccountNameAreRefusedNamingBoth() throws {
+        // 240 characters make a service account name on their own, not after the release's prefix.
+        let codespec = Codespec(image: "ubuntu:24.04", command: ["true"], identity: String(repeating: "a", count: 240))
+        let spec = RunSpec(job: JobTarget(codespec: .inline(codespec)))
+        let long = RenderCase(
+            name: "long identity", runID: runID(1),
+            run: try ResolvedRunSpec(spec: spec, jobCodespec: codespec))
+        var plain = long
+        plain.options = .plainCluster
+        #expect(throws: Never.self) { try plain.render() }
+        let error = try #require(throws: TygerError.self) { try long.render() }
+        #expect(error.description.contains("job.codespec.identity"))
+        #expect(error.description.contains("tyger-custom-aaaa"))
+    }
+
+    @Test func everyPodGoesToTygerRunNodesAndTolerateTheirTaints() throws {
+        let tygerRun = Toleration(key: "tyger", operator: "Equal", value: "run", effect: "NoSchedule")
+        let gpu = Toleration(key: "sku", operator: "Equal", value: "gpu", effect: "NoSchedule")
         let rendered = try RenderFixtures.distributed.render()
-        let toleration = Toleration(key: "tyger", operator: "Equal", value: "run", effect: "NoSchedule")
         let jobPod = try #require(rendered.job.spec?.template.spec)
-        #expect(jobPod.nodeSelector == ["agentpool": "gpunp"])
-        #expect(jobPod.tolerations == [toleration])
+        #expect(jobPod.nodeSelector == ["tyger": "run", "agentpool": "gpunp"])
+        // Both codespecs ask for GPUs.
+        #expect(jobPod.tolerations == [tygerRun, gpu])
         let workerPod = try #require(rendered.workerStatefulSet?.spec?.template.spec)
-        #expect(workerPod.nodeSelector == ["agentpool": "cpu.pool_2"])
-        #expect(workerPod.tolerations == [toleration])
+        #expect(workerPod.nodeSelector == ["tyger": "run", "agentpool": "cpu.pool_2"])
+        #expect(workerPod.tolerations == [tygerRun, gpu])
+
+        // No node pool: still Tyger's run nodes, as its installer prepares them; no GPU, no GPU toleration.
+        let noPool = try #require(try RenderFixtures.specExample.render().job.spec?.template.spec)
+        #expect(noPool.nodeSelector == ["tyger": "run"])
+        #expect(noPool.tolerations == [tygerRun])
 
         var custom = RenderFixtures.distributed
         custom.options.nodePoolLabel = "kubernetes.azure.com/agentpool"
-        custom.options.nodePoolToleration = Toleration(key: "sku", operator: "Exists", effect: "NoSchedule")
+        custom.options.tolerations = [Toleration(key: "dedicated", operator: "Exists", effect: "NoSchedule")]
+        custom.options.gpuToleration = nil
         let customPod = try #require(try custom.render().job.spec?.template.spec)
-        #expect(customPod.nodeSelector == ["kubernetes.azure.com/agentpool": "gpunp"])
-        #expect(customPod.tolerations == [Toleration(key: "sku", operator: "Exists", effect: "NoSchedule")])
+        #expect(customPod.nodeSelector == ["tyger": "run", "kubernetes.azure.com/agentpool": "gpunp"])
+        #expect(customPod.tolerations == [Toleration(key: "dedicated", operator: "Exists", effect: "NoSchedule")])
 
-        let noPool = try #require(try RenderFixtures.specExample.render().job.spec?.template.spec)
-        #expect(noPool.nodeSelector == nil && noPool.tolerations == nil)
+        var plain = RenderFixtures.specExample
+        plain.options = .plainCluster
+        let plainPod = try #require(try plain.render().job.spec?.template.spec)
+        #expect(plainPod.nodeSelector == nil && plainPod.tolerations == nil)
+        var plainPool = RenderFixtures.distributed
+        plainPool.options = .plainCluster
+        #expect(try plainPool.render().job.spec?.template.spec?.nodeSelector == ["agentpool": "gpunp"])
+    }
+
+    @Test func renderOptionsThatNameNothingOnAClusterAreRefused() throws {
+        var fixture = RenderFixtures.specExample
+        fixture.options.nodeSelector = ["bad key!": "run"]
+        fixture.options.identities = .tygerRelease("Not_A_Release")
+        let error = try #require(throws: TygerError.self) { try fixture.render() }
+        #expect(error.description.contains("the node selector key 'bad key!'"))
+        #expect(error.description.contains("the Tyger release name 'Not_A_Release'"))
     }
 
     // MARK: - Waiting for workers

@@ -204,7 +204,7 @@ struct EndpointsTests {
             + "no worker endpoints are set (is this process the job of a run with workers?)")
     }
 
-    @Test(arguments: ["", "1rpc", "_rpc", "rpc-x", "rpc x", "rpc.x", "rpc=1", "rpc\n", "rpç", "RPC_WORKER_ENDPOINT_ADDRESSES=x"])
+    @Test(arguments: ["", "1rpc", "_rpc", "-rpc", "rpc x", "rpc.x", "rpc=1", "rpc\n", "rpç", "RPC_WORKER_ENDPOINT_ADDRESSES=x"])
     func rejectsInvalidEndpointNames(name: String) throws {
         // Even a variable spelled exactly like the name would be is never consulted.
         let spoofed = "TYGER_" + name.uppercased() + "_WORKER_ENDPOINT_ADDRESSES"
@@ -213,7 +213,7 @@ struct EndpointsTests {
         }
         #expect(error.code == .invalidName)
         #expect(error.variable == nil)
-        #expect(error.message.contains("is not a valid endpoint name; names must match ^[A-Za-z][A-Za-z0-9_]*$"))
+        #expect(error.message.contains("is not a valid endpoint name; names must match ^[A-Za-z][A-Za-z0-9_-]*$"))
     }
 
     @Test func malformedJSONNamesTheVariableOffsetAndValue() throws {

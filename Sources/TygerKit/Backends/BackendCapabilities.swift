@@ -10,12 +10,21 @@ public struct BackendCapabilities: Sendable, Hashable {
     public var containerImages: Bool
     /// The backend serves several named clusters (`cluster`).
     public var clusters: Bool
+    /// The backend moves buffer data: codespec `buffers` and `sockets`, run `job.buffers`.
+    public var buffers: Bool
+    /// The backend can pull a run's images before it starts (`run create --pull`).
+    public var imagePulls: Bool
 
     /// Creates capabilities.
-    public init(nodePools: Bool = false, gpus: Bool = false, containerImages: Bool = false, clusters: Bool = false) {
+    public init(
+        nodePools: Bool = false, gpus: Bool = false, containerImages: Bool = false, clusters: Bool = false,
+        buffers: Bool = false, imagePulls: Bool = false
+    ) {
         self.nodePools = nodePools
         self.gpus = gpus
         self.containerImages = containerImages
         self.clusters = clusters
+        self.buffers = buffers
+        self.imagePulls = imagePulls
     }
 }

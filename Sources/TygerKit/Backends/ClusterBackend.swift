@@ -46,8 +46,18 @@ public protocol ClusterBackend: Sendable {
     /// Asks for the run to be canceled and returns its record; canceling a terminal run changes nothing.
     func cancel(id: RunID) async throws -> Run
 
-    /// The run's merged logs so far; with `follow`, also new lines until the run is terminal.
-    func logs(of id: RunID, follow: Bool) -> AsyncThrowingStream<RunLogLine, any Error>
+    /// Replaces the run's tags, only if the run's ``Run/eTag`` is still `eTag` when given.
+    ///
+    /// - Throws: ``TygerError`` with code ``TygerError/Code/conflict`` when the run changed
+    ///   since `eTag` was read; ``TygerError/Code/invalidSpec`` for tags that break the rules.
+    func setTags(of id: RunID, to tags: [String: String], ifMatch eTag: String?) async throws -> Run
+
+    /// The run's merged logs as `options` select them.
+    func logs(of id: RunID, _ options: RunLogOptions) -> AsyncThrowingStream<RunLogLine, any Error>
+
+    /// What happened to the run and why, so far; with `follow`, also new events until the run
+    /// is terminal.
+    func events(of id: RunID, follow: Bool) -> AsyncThrowingStream<RunEvent, any Error>
 
     /// Stops what the backend runs for its owner and releases its resources; called once,
     /// when the backend is no longer used. What happens to runs still executing is the
@@ -61,6 +71,23 @@ extension ClusterBackend {
 
     /// Nothing to release.
     public func shutdown() async {}
+
+    /// No events to tell.
+    public func events(of id: RunID, follow: Bool) -> AsyncThrowingStream<RunEvent, any Error> {
+        AsyncThrowingStream { $0.finish() }
+    }
+
+    /// The run's merged logs so far; with `follow`, also new lines until the run is terminal.
+    public func logs(of id: RunID, follow: Bool) -> AsyncThrowingStream<RunLogLine, any Error> {
+        logs(of: id, RunLogOptions(follow: follow))
+    }
+
+    /// How many runs `query` selects in each status (statuses without runs are left out).
+    public func counts(_ query: RunQuery) async throws -> [RunStatus: Int] {
+        var counts: [RunStatus: Int] = [:]
+        for run in try await runs(query.unlimited) { counts[run.status, default: 0] += 1 }
+        return counts
+    }
 
     /// The most recent runs, newest first, at most `limit` of them.
     ///

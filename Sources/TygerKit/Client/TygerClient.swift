@@ -60,7 +60,27 @@ public struct TygerClient: Sendable {
 
     /// The run's merged logs; with `follow`, until the run is terminal.
     public func logs(of id: RunID, follow: Bool = false) -> AsyncThrowingStream<RunLogLine, any Error> {
-        backend.logs(of: id, follow: follow)
+        backend.logs(of: id, RunLogOptions(follow: follow))
+    }
+
+    /// The run's merged logs as `options` select them.
+    public func logs(of id: RunID, _ options: RunLogOptions) -> AsyncThrowingStream<RunLogLine, any Error> {
+        backend.logs(of: id, options)
+    }
+
+    /// What happened to the run and why; with `follow`, until the run is terminal.
+    public func events(of id: RunID, follow: Bool = false) -> AsyncThrowingStream<RunEvent, any Error> {
+        backend.events(of: id, follow: follow)
+    }
+
+    /// Replaces the run's tags, only if its ``Run/eTag`` is still `eTag` when given.
+    public func setTags(of id: RunID, to tags: [String: String], ifMatch eTag: String? = nil) async throws -> Run {
+        try await backend.setTags(of: id, to: tags, ifMatch: eTag)
+    }
+
+    /// How many runs `query` selects in each status.
+    public func counts(_ query: RunQuery = .all) async throws -> [RunStatus: Int] {
+        try await backend.counts(query)
     }
 
     /// Waits until the run is terminal and returns its final record.
@@ -80,6 +100,18 @@ enum BackendRequirements {
             let pools: [(SpecPath, String?)] = [(["job", "nodePool"], run.job.nodePool), (["worker", "nodePool"], run.worker?.nodePool)]
             for case (let path, _?) in pools {
                 problems.append(.init(path, "the \(backend.name) backend has no node pools; remove the field"))
+            }
+        }
+        if !capabilities.buffers {
+            let unsupported = "moves no buffer data (buffer transport is not part of TygerKit yet); remove the field"
+            if !(run.job.codespec.buffers?.isEmpty ?? true) {
+                problems.append(.init(["job", "codespec", "buffers"], "the \(backend.name) backend \(unsupported)"))
+            }
+            if !run.job.codespec.sockets.isEmpty {
+                problems.append(.init(["job", "codespec", "sockets"], "the \(backend.name) backend \(unsupported)"))
+            }
+            if !run.job.buffers.isEmpty {
+                problems.append(.init(["job", "buffers"], "the \(backend.name) backend \(unsupported)"))
             }
         }
         if !capabilities.clusters, run.cluster != nil {

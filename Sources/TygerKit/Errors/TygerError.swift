@@ -23,6 +23,7 @@ public struct TygerError: Error, Sendable, CustomStringConvertible {
             case storage
             case runNotFound
             case backend
+            case conflict
         }
 
         private let base: Base
@@ -44,6 +45,8 @@ public struct TygerError: Error, Sendable, CustomStringConvertible {
         public static let runNotFound = Code(.runNotFound)
         /// A cluster backend failed to carry out a request.
         public static let backend = Code(.backend)
+        /// What was changed is not what the caller read: a stale ``Run/eTag``.
+        public static let conflict = Code(.conflict)
 
         public var description: String { base.rawValue }
     }

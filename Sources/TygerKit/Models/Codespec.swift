@@ -38,6 +38,8 @@ public struct Codespec: Sendable, Codable {
     public var maxReplicas: Int?
     /// The buffers a job reads and writes. Jobs only.
     public var buffers: BufferParameters?
+    /// Ports through which Tyger connects a job to its buffers. Jobs only.
+    public var sockets: [Socket]
     /// The ports a worker serves, in the order they were written. Workers only.
     public var endpoints: [Endpoint]
     /// The version number, set by the store.
@@ -58,6 +60,7 @@ public struct Codespec: Sendable, Codable {
         resources: CodespecResources? = nil,
         maxReplicas: Int? = nil,
         buffers: BufferParameters? = nil,
+        sockets: [Socket] = [],
         endpoints: [Endpoint] = [],
         version: Int? = nil,
         createdAt: Date? = nil
@@ -73,6 +76,7 @@ public struct Codespec: Sendable, Codable {
         self.resources = resources
         self.maxReplicas = maxReplicas
         self.buffers = buffers
+        self.sockets = sockets
         self.endpoints = endpoints
         self.version = version
         self.createdAt = createdAt
@@ -86,9 +90,10 @@ public struct Codespec: Sendable, Codable {
         return copy
     }
 
+    /// In the order Tyger writes them.
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case kind, name, image, command, args, workingDir, env, identity, resources, maxReplicas, buffers
-        case endpoints, version, createdAt
+        case kind, name, version, createdAt, buffers, sockets, image, command, args, workingDir, env, identity
+        case resources, maxReplicas, endpoints
     }
 
     public init(from decoder: any Decoder) throws {
@@ -104,15 +109,21 @@ public struct Codespec: Sendable, Codable {
         resources = try container.decodeIfPresent(CodespecResources.self, forKey: .resources)
         maxReplicas = try container.decodeIfPresent(Int.self, forKey: .maxReplicas)
         buffers = try container.decodeIfPresent(BufferParameters.self, forKey: .buffers)
+        sockets = try container.decodeIfPresent([Socket].self, forKey: .sockets) ?? []
         endpoints = try container.decodeIfPresent(EndpointMap.self, forKey: .endpoints)?.endpoints ?? []
         version = try container.decodeIfPresent(Int.self, forKey: .version)
         createdAt = try container.decodeIfPresent(Date.self, forKey: .createdAt)
     }
 
+    /// Writes the fields in Tyger's order, leaving out empty ones.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(kind, forKey: .kind)
         try container.encodeIfPresent(name, forKey: .name)
+        try container.encodeIfPresent(version, forKey: .version)
+        try container.encodeIfPresent(createdAt, forKey: .createdAt)
+        if let buffers, !buffers.isEmpty { try container.encode(buffers, forKey: .buffers) }
+        if !sockets.isEmpty { try container.encode(sockets, forKey: .sockets) }
         try container.encodeIfPresent(image, forKey: .image)
         if !command.isEmpty { try container.encode(command, forKey: .command) }
         if !args.isEmpty { try container.encode(args, forKey: .args) }
@@ -121,10 +132,7 @@ public struct Codespec: Sendable, Codable {
         try container.encodeIfPresent(identity, forKey: .identity)
         if let resources, !resources.isEmpty { try container.encode(resources, forKey: .resources) }
         try container.encodeIfPresent(maxReplicas, forKey: .maxReplicas)
-        if let buffers, !buffers.isEmpty { try container.encode(buffers, forKey: .buffers) }
         if !endpoints.isEmpty { try container.encode(EndpointMap(endpoints), forKey: .endpoints) }
-        try container.encodeIfPresent(version, forKey: .version)
-        try container.encodeIfPresent(createdAt, forKey: .createdAt)
     }
 }
 
@@ -134,7 +142,7 @@ extension Codespec: Hashable {
             && lhs.args == rhs.args && lhs.workingDir == rhs.workingDir && lhs.env == rhs.env
             && lhs.identity == rhs.identity && lhs.normalizedResources == rhs.normalizedResources
             && lhs.maxReplicas == rhs.maxReplicas && lhs.normalizedBuffers == rhs.normalizedBuffers
-            && lhs.endpoints.sorted() == rhs.endpoints.sorted()
+            && Set(lhs.sockets) == Set(rhs.sockets) && lhs.endpoints.sorted() == rhs.endpoints.sorted()
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -149,6 +157,7 @@ extension Codespec: Hashable {
         hasher.combine(normalizedResources)
         hasher.combine(maxReplicas)
         hasher.combine(normalizedBuffers)
+        hasher.combine(Set(sockets))
         hasher.combine(endpoints.sorted())
     }
 

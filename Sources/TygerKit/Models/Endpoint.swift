@@ -3,7 +3,7 @@
 /// The job finds every replica's address for it in
 /// `TYGER_<NAME_UPPERCASED>_WORKER_ENDPOINT_ADDRESSES`.
 public struct Endpoint: Sendable, Hashable, Comparable, CustomStringConvertible {
-    /// The endpoint name: a letter, then letters, digits or underscores.
+    /// The endpoint name: a letter, then letters, digits, `_` or `-`.
     public var name: String
     /// The port the worker listens on, 1-65535.
     public var port: Int

@@ -10,6 +10,8 @@ public struct JobTarget: Sendable, Hashable, Codable {
     public var buffers: [String: String]
     /// Tags for buffers the run creates.
     public var tags: [String: String]
+    /// How long buffers the run creates live, as a TimeSpan such as `1.00:00:00` (a day).
+    public var bufferTtl: String?
 
     /// Creates a job target.
     public init(
@@ -17,17 +19,20 @@ public struct JobTarget: Sendable, Hashable, Codable {
         nodePool: String? = nil,
         replicas: Int = 1,
         buffers: [String: String] = [:],
-        tags: [String: String] = [:]
+        tags: [String: String] = [:],
+        bufferTtl: String? = nil
     ) {
         self.codespec = codespec
         self.nodePool = nodePool
         self.replicas = replicas
         self.buffers = buffers
         self.tags = tags
+        self.bufferTtl = bufferTtl
     }
 
+    /// In the order Tyger writes them.
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case codespec, nodePool, replicas, buffers, tags
+        case codespec, buffers, tags, bufferTtl, nodePool, replicas
     }
 
     public init(from decoder: any Decoder) throws {
@@ -37,14 +42,16 @@ public struct JobTarget: Sendable, Hashable, Codable {
         replicas = try container.decodeIfPresent(Int.self, forKey: .replicas) ?? 1
         buffers = try container.decodeIfPresent([String: String].self, forKey: .buffers) ?? [:]
         tags = try container.decodeIfPresent([String: String].self, forKey: .tags) ?? [:]
+        bufferTtl = try container.decodeIfPresent(String.self, forKey: .bufferTtl)
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(codespec, forKey: .codespec)
-        try container.encodeIfPresent(nodePool, forKey: .nodePool)
-        try container.encode(replicas, forKey: .replicas)
         if !buffers.isEmpty { try container.encode(SortedStringMap(buffers), forKey: .buffers) }
         if !tags.isEmpty { try container.encode(SortedStringMap(tags), forKey: .tags) }
+        try container.encodeIfPresent(bufferTtl, forKey: .bufferTtl)
+        try container.encodeIfPresent(nodePool, forKey: .nodePool)
+        try container.encode(replicas, forKey: .replicas)
     }
 }

@@ -25,6 +25,8 @@ public struct RunSpec: Sendable, Hashable, Codable {
     public var timeoutSeconds: Int
     /// Tags for finding runs later.
     public var tags: [String: String]
+    /// How long the run's access to its buffers lasts, as a TimeSpan such as `01:00:00`.
+    public var bufferAccessTtl: String?
 
     /// Creates a run spec.
     public init(
@@ -32,20 +34,22 @@ public struct RunSpec: Sendable, Hashable, Codable {
         worker: WorkerSpec? = nil,
         cluster: String? = nil,
         timeoutSeconds: Int = RunSpec.defaultTimeoutSeconds,
-        tags: [String: String] = [:]
+        tags: [String: String] = [:],
+        bufferAccessTtl: String? = nil
     ) {
         self.job = job
         self.worker = worker
         self.cluster = cluster
         self.timeoutSeconds = timeoutSeconds
         self.tags = tags
+        self.bufferAccessTtl = bufferAccessTtl
     }
 
     /// True when the run has workers.
     public var isDistributed: Bool { worker != nil }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case job, worker, cluster, timeoutSeconds, tags
+        case job, worker, cluster, timeoutSeconds, tags, bufferAccessTtl
     }
 
     public init(from decoder: any Decoder) throws {
@@ -55,6 +59,7 @@ public struct RunSpec: Sendable, Hashable, Codable {
         cluster = try container.decodeIfPresent(String.self, forKey: .cluster)
         timeoutSeconds = try container.decodeIfPresent(Int.self, forKey: .timeoutSeconds) ?? Self.defaultTimeoutSeconds
         tags = try container.decodeIfPresent([String: String].self, forKey: .tags) ?? [:]
+        bufferAccessTtl = try container.decodeIfPresent(String.self, forKey: .bufferAccessTtl)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -64,5 +69,6 @@ public struct RunSpec: Sendable, Hashable, Codable {
         try container.encodeIfPresent(cluster, forKey: .cluster)
         try container.encode(timeoutSeconds, forKey: .timeoutSeconds)
         if !tags.isEmpty { try container.encode(SortedStringMap(tags), forKey: .tags) }
+        try container.encodeIfPresent(bufferAccessTtl, forKey: .bufferAccessTtl)
     }
 }

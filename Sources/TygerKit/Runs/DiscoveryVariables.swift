@@ -127,20 +127,7 @@ public enum DiscoveryVariables {
         json.reserveCapacity(values.reduce(2) { $0 + $1.utf8.count + 3 })
         for (index, value) in values.enumerated() {
             if index > 0 { json += "," }
-            json += "\""
-            for scalar in value.unicodeScalars {
-                switch scalar {
-                case "\"": json += "\\\""
-                case "\\": json += "\\\\"
-                case "\n": json += "\\n"
-                case "\r": json += "\\r"
-                case "\t": json += "\\t"
-                case _ where scalar.value < 0x20:
-                    json += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
-                default: json.unicodeScalars.append(scalar)
-                }
-            }
-            json += "\""
+            TygerJSON.writeString(value, to: &json)
         }
         return json + "]"
     }

@@ -77,6 +77,7 @@ extension Run {
         guard !status.isTerminal else { return }
         status = ending.status
         statusReason = ending.reason
+        runningCount = nil
         finishedAt = date
     }
 

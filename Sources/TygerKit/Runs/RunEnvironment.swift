@@ -27,6 +27,18 @@ public enum RunEnvironment {
         [(DiscoveryVariables.runID, runID.description)] + DiscoveryVariables.worker(index: index, ports: ports)
     }
 
+    /// `run-<id>-worker-<index>`: the host name of worker replica `index`, as Tyger names a
+    /// worker's pod; backends whose replicas share a host set it as `HOSTNAME`, so programs
+    /// that tell replicas apart by host name work there too.
+    public static func workerHostname(runID: RunID, index: Int) -> String {
+        "run-\(runID)-worker-\(index)"
+    }
+
+    /// `run-<id>-job-<replica>`: the host name of job replica `replica`, as Tyger names a job's pod.
+    public static func jobHostname(runID: RunID, replica: Int) -> String {
+        "run-\(runID)-job-\(replica)"
+    }
+
     /// The whole environment of one process: `injected` in order, then the codespec's `env`
     /// sorted by name, without the entries an injected variable already defines.
     public static func compose(injected: [(name: String, value: String)], codespec: Codespec) -> [(

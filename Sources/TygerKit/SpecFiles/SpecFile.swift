@@ -12,10 +12,11 @@ import Yams
 /// a few tens of megabytes or a fraction of a second:
 /// - a document (text or file) may be at most ``maximumSize`` bytes;
 /// - mappings, lists and flow collections may nest at most 256 levels deep;
-/// - aliases (`*name`) are rejected, since spec files write every value out and an alias is
-///   what makes a "billion laughs" document expand; anchors (`&name`) alone are accepted and
-///   ignored, so merge keys (`<<: *base`) are rejected too. Decoding also stops after
-///   visiting a million values.
+/// - anchors, aliases and merge keys (`<<: *base`, or a list of mappings) are accepted where
+///   values stand, as Tyger's YAML reader accepts them; decoding stops after visiting a million
+///   values, so a "billion laughs" document is an error, not a hang; an alias used as a key is
+///   rejected before parsing. A field set both by a merge and in the mapping itself takes the
+///   mapping's value, as YAML says (Tyger's reader refuses that document instead).
 /// Each rejection is a ``TygerError`` with code ``TygerError/Code/invalidSpec`` and a location.
 ///
 /// ```swift
@@ -53,6 +54,21 @@ public enum SpecFile {
     /// Reads, decodes and validates a codespec file.
     public static func decodeCodespec(contentsOf url: URL) throws(TygerError) -> Codespec {
         try decodeCodespec(from: readText(url), file: url.path)
+    }
+
+    /// Reads, decodes and validates a codespec file whose kind, when the file does not write
+    /// `kind`, is `defaultKind`: as in Tyger's CLI, a file's `kind` wins over `--kind`.
+    ///
+    /// - Returns: the codespec, and whether the file wrote its kind.
+    public static func decodeCodespec(contentsOf url: URL, defaultKind: CodespecKind) throws(TygerError) -> (
+        codespec: Codespec, writesKind: Bool
+    ) {
+        let document = try SpecDocument(text: readText(url), file: url.path)
+        var codespec = try document.decode(Codespec.self)
+        let writesKind = document.root.mapping?.contains { $0.key.scalar?.string == "kind" } ?? false
+        if !writesKind { codespec.kind = defaultKind }
+        if let error = document.error(for: codespec.problems(at: [])) { throw error }
+        return (codespec, writesKind)
     }
 
     /// Reads, decodes and validates a run spec file.

@@ -24,28 +24,7 @@ struct SpecNodeDecoder: Decoder {
             throw mismatch(Key.self, expected: "a mapping of fields")
         }
         try budget.spend(mapping.count)
-        var entries: [(name: String, keyNode: Node, value: Node)] = []
-        entries.reserveCapacity(mapping.count)
-        for (keyNode, value) in mapping {
-            if case .scalar(let scalar) = keyNode {
-                let keyPath = codingPath + [StringCodingKey(scalar.string)]
-                if scalar.string == "<<", scalar.style == .plain {
-                    throw DecodingError.dataCorrupted(
-                        .init(
-                            codingPath: keyPath,
-                            debugDescription: "merge keys ('<<') are not allowed in spec files; write the fields out in full"
-                        )
-                    )
-                }
-                try checkTag(of: keyNode, codingPath: keyPath)
-            }
-            guard case .scalar(let scalar) = keyNode else {
-                throw DecodingError.dataCorrupted(
-                    .init(codingPath: codingPath, debugDescription: "a field name must be plain text, found \(describe(keyNode))")
-                )
-            }
-            entries.append((scalar.string, keyNode, value))
-        }
+        let entries = try mergedEntries(of: mapping, codingPath: codingPath, budget: budget)
         if let allowed = allowedFieldNames(of: Key.self) {
             for entry in entries where !allowed.contains(entry.name) {
                 throw DecodingError.dataCorrupted(
@@ -81,6 +60,49 @@ struct SpecNodeDecoder: Decoder {
     }
 }
 
+/// The fields of a mapping, with YAML merge keys applied: `<<: *base` (or a list of mappings)
+/// adds the fields of the merged mappings that the mapping does not set itself; an earlier
+/// mapping in a list wins over a later one.
+func mergedEntries(of mapping: Node.Mapping, codingPath: [any CodingKey], budget: DecodingBudget) throws
+    -> [(name: String, keyNode: Node, value: Node)]
+{
+    var entries: [(name: String, keyNode: Node, value: Node)] = []
+    var merged: [Node] = []
+    entries.reserveCapacity(mapping.count)
+    for (keyNode, value) in mapping {
+        guard case .scalar(let scalar) = keyNode else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: codingPath, debugDescription: "a field name must be plain text, found \(describe(keyNode))")
+            )
+        }
+        let keyPath = codingPath + [StringCodingKey(scalar.string)]
+        if scalar.string == "<<", scalar.style == .plain {
+            switch value {
+            case .mapping: merged.append(value)
+            case .sequence(let sources) where sources.allSatisfy({ if case .mapping = $0 { true } else { false } }):
+                merged += sources
+            default:
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: keyPath,
+                        debugDescription: "a merge key ('<<') takes a mapping or a list of mappings, found \(describe(value))"))
+            }
+            continue
+        }
+        try checkTag(of: keyNode, codingPath: keyPath)
+        entries.append((scalar.string, keyNode, value))
+    }
+    var names = Set(entries.map(\.name))
+    for source in merged {
+        guard case .mapping(let fields) = source else { continue }
+        try budget.spend(fields.count)
+        for entry in try mergedEntries(of: fields, codingPath: codingPath, budget: budget) where names.insert(entry.name).inserted {
+            entries.append(entry)
+        }
+    }
+    return entries
+}
+
 /// Decodes a value from a node, handling the types whose YAML form differs from their `Codable` form.
 func decodeNode<T: Decodable>(_ type: T.Type, node: Node, codingPath: [any CodingKey], budget: DecodingBudget)
     throws -> T
@@ -99,7 +121,7 @@ func decodeNode<T: Decodable>(_ type: T.Type, node: Node, codingPath: [any Codin
 private let allowedTags: Set<String> = [
     "", "!", Tag.Name.str.rawValue, Tag.Name.int.rawValue, Tag.Name.float.rawValue, Tag.Name.bool.rawValue,
     Tag.Name.null.rawValue, Tag.Name.seq.rawValue, Tag.Name.map.rawValue, Tag.Name.timestamp.rawValue,
-    // What the default resolver makes of a plain `<<` or `=`; `<<` keys are rejected on their own.
+    // What the default resolver makes of a plain `<<` (a merge key) or `=`.
     Tag.Name.merge.rawValue, Tag.Name.value.rawValue,
 ]
 

@@ -10,10 +10,11 @@
 ///
 /// Policy, documented in ``SpecFile``:
 /// - nesting deeper than ``maximumDepth`` levels is rejected;
-/// - aliases (`*name`) are rejected: a spec file is small and writes every value out, and an
-///   alias is the only way a small document can expand to a huge one (a "billion laughs"
-///   bomb), including through mapping keys, which the YAML composer hashes in full.
-///   Anchors (`&name`) without aliases are harmless and accepted.
+/// - aliases (`*name`) are accepted where values stand, as Tyger's YAML reader accepts them
+///   (merge keys, `<<: *base`, included); the decoder bounds how far they expand, so an alias
+///   bomb is an error, not a hang. An alias used as a mapping *key* is rejected: the YAML
+///   composer hashes keys in full, so an aliased key is how a small document costs
+///   exponential time before any bound can apply, and a spec file's keys are field names.
 enum SpecScan {
     /// The deepest nesting of mappings, lists and flow collections accepted.
     static let maximumDepth = 256
@@ -34,9 +35,9 @@ enum SpecScan {
         case .tooManyValues:
             message = "the document holds too many values (more than \(maximumValues) keys, values and entries by line \(problem.line)); "
                 + "allowed: at most \(maximumValues)"
-        case .alias:
-            message = "aliases (*name) are not allowed in spec files (found at line \(problem.line)); "
-                + "write the value out in full instead"
+        case .aliasKey:
+            message = "an alias (*name) is used as a mapping key at line \(problem.line); "
+                + "allowed: aliases as values only, since keys are field names"
         }
         throw TygerError(
             .invalidSpec, message,
@@ -45,7 +46,7 @@ enum SpecScan {
     }
 
     struct Problem: Equatable {
-        enum Kind { case tooDeep, tooManyValues, alias }
+        enum Kind { case tooDeep, tooManyValues, aliasKey }
         var kind: Kind
         var line: Int
         var column: Int
@@ -181,7 +182,25 @@ enum SpecScan {
                     if flow > 0 { inPlain = false }
                 case UInt8(ascii: "*"):
                     if tokenStart && !inPlain {
-                        return Problem(kind: .alias, line: line, column: column(i))
+                        // An alias: a value unless a `:` follows it or a `? ` precedes it.
+                        var end = i + 1
+                        while end < count, !isBlank(bytes[end]), !isFlowIndicator(bytes[end]) { end += 1 }
+                        var next = end
+                        while next < count, bytes[next] == space || bytes[next] == tab { next += 1 }
+                        let colonAfter = next < count && bytes[next] == UInt8(ascii: ":")
+                            && (isBlankOrEnd(next + 1) || (flow > 0 && isFlowIndicator(bytes[next + 1])))
+                        var before = i - 1
+                        while before >= lineStart, bytes[before] == space || bytes[before] == tab { before -= 1 }
+                        let questionBefore = before >= lineStart && bytes[before] == UInt8(ascii: "?")
+                            && (before == lineStart || isBlank(bytes[before - 1]))
+                        if colonAfter || questionBefore {
+                            return Problem(kind: .aliasKey, line: line, column: column(i))
+                        }
+                        values += 1
+                        if values > maximumValues { return Problem(kind: .tooManyValues, line: line, column: column(i)) }
+                        previous = space
+                        i = end
+                        continue lineLoop
                     }
                 case UInt8(ascii: "-"), UInt8(ascii: "?"):
                     if tokenStart && !inPlain && isBlankOrEnd(i + 1) {

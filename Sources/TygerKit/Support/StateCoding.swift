@@ -10,6 +10,14 @@ extension JSONEncoder {
     }
 }
 
+extension JSONEncoder {
+    /// The same encoder writing one line, for files with one JSON object per line.
+    package var compact: JSONEncoder {
+        outputFormatting.remove(.prettyPrinted)
+        return self
+    }
+}
+
 extension JSONDecoder {
     package static var tygerState: JSONDecoder {
         let decoder = JSONDecoder()
@@ -23,8 +31,22 @@ extension JSONEncoder.DateEncodingStrategy {
     public static var iso8601WithMilliseconds: JSONEncoder.DateEncodingStrategy {
         .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+            try container.encode(MillisecondTimestamp.text(date))
         }
+    }
+}
+
+/// RFC 3339 text in UTC with milliseconds, rounded to the nearest millisecond, so that a
+/// time read back from its text is written as the same text (formatting truncates, and
+/// `.943` parsed is a hair below it).
+package enum MillisecondTimestamp {
+    package static func text(_ date: Date) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let (seconds, fraction) = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        let (wholeSeconds, positive) = fraction < 0 ? (seconds - 1, fraction + 1000) : (seconds, fraction)
+        let whole = Date(timeIntervalSince1970: Double(wholeSeconds)).formatted(Date.ISO8601FormatStyle())
+        let digits = String(positive)
+        return whole.dropLast() + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
     }
 }
 

@@ -55,6 +55,7 @@ extension Codespec {
             problems += resources.problems(at: path / "resources")
         }
         problems += bufferProblems(at: path)
+        problems += socketProblems(at: path)
         problems += endpointProblems(at: path)
         return problems
     }
@@ -80,6 +81,44 @@ extension Codespec {
                     )
                 } else {
                     seen[name.lowercased()] = "buffers.\(list)[\(index)]"
+                }
+            }
+        }
+        return problems
+    }
+
+    /// Tyger's rules for sockets: a valid port, at least one buffer, each buffer among the
+    /// codespec's own and used by one socket only.
+    private func socketProblems(at path: SpecPath) -> [SpecProblem] {
+        guard !sockets.isEmpty else { return [] }
+        guard kind == .job else {
+            return [.init(path / "sockets", "a worker codespec cannot have sockets; only job codespecs connect buffers to ports")]
+        }
+        var problems: [SpecProblem] = []
+        var used: [String: Int] = [:]
+        let inputs = Set((buffers?.inputs ?? []).map { $0.lowercased() })
+        let outputs = Set((buffers?.outputs ?? []).map { $0.lowercased() })
+        for (index, socket) in sockets.enumerated() {
+            let entry = path / "sockets" / index
+            if !(1...65_535).contains(socket.port) {
+                problems.append(.init(entry / "port", "port \(socket.port) is out of range; allowed: 1-65535"))
+            }
+            if socket.inputBuffer == nil, socket.outputBuffer == nil {
+                problems.append(
+                    .init(entry, "socket \(socket.port) names no buffer; give an inputBuffer, an outputBuffer or both"))
+            }
+            for (field, name, known) in [("inputBuffer", socket.inputBuffer, inputs), ("outputBuffer", socket.outputBuffer, outputs)] {
+                guard let name else { continue }
+                if !known.contains(name.lowercased()) {
+                    let list = field == "inputBuffer" ? "inputs" : "outputs"
+                    problems.append(
+                        .init(entry / field, "\(quoted(name)) is not among the codespec's buffers.\(list)"))
+                }
+                if let earlier = used[name.lowercased()] {
+                    problems.append(
+                        .init(entry / field, "the buffer \(quoted(name)) is already used by sockets[\(earlier)]; a buffer serves one socket"))
+                } else {
+                    used[name.lowercased()] = index
                 }
             }
         }

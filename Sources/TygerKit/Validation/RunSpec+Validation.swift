@@ -10,13 +10,14 @@ extension RunSpec {
     func problems() -> [SpecProblem] {
         var problems = RunRules.targetProblems(at: ["job"], replicas: job.replicas, nodePool: job.nodePool)
         problems += inlineProblems(at: ["job"], codespec: job.codespec, kind: .job)
-        problems += RunRules.jobProblems(buffers: job.buffers, tags: job.tags)
+        problems += RunRules.jobProblems(buffers: job.buffers, tags: job.tags, bufferTtl: job.bufferTtl)
         if let worker {
             problems += RunRules.targetProblems(
                 at: ["worker"], replicas: worker.replicas, nodePool: worker.nodePool)
             problems += inlineProblems(at: ["worker"], codespec: worker.codespec, kind: .worker)
         }
-        problems += RunRules.runProblems(cluster: cluster, timeoutSeconds: timeoutSeconds, tags: tags)
+        problems += RunRules.runProblems(
+            cluster: cluster, timeoutSeconds: timeoutSeconds, tags: tags, bufferAccessTtl: bufferAccessTtl)
         return problems
     }
 
@@ -45,8 +46,8 @@ enum RunRules {
         return problems
     }
 
-    /// The job's buffer IDs and buffer tags.
-    static func jobProblems(buffers: [String: String], tags: [String: String]) -> [SpecProblem] {
+    /// The job's buffer IDs, buffer tags and buffer TTL.
+    static func jobProblems(buffers: [String: String], tags: [String: String], bufferTtl: String?) -> [SpecProblem] {
         var problems: [SpecProblem] = []
         for (name, id) in buffers.sorted(by: { $0.key < $1.key }) {
             if !NameRules.isBufferName(name) {
@@ -58,11 +59,18 @@ enum RunRules {
                 problems.append(.init(["job", "buffers", .key(name)], "the buffer ID must not be empty"))
             }
         }
-        return problems + TagRules.problems(tags, at: ["job", "tags"])
+        return problems + TagRules.problems(tags, at: ["job", "tags"]) + timeSpanProblems(bufferTtl, at: ["job", "bufferTtl"])
     }
 
-    /// The cluster, the timeout and the run's tags.
-    static func runProblems(cluster: String?, timeoutSeconds: Int, tags: [String: String]) -> [SpecProblem] {
+    private static func timeSpanProblems(_ text: String?, at path: SpecPath) -> [SpecProblem] {
+        guard let text, !NameRules.isTimeSpan(text) else { return [] }
+        return [.init(path, "\(quoted(text)) is not a duration; allowed: \(NameRules.timeSpanPattern), such as 00:05:00 or 1.00:00:00")]
+    }
+
+    /// The cluster, the timeout, the run's tags and its buffer access TTL.
+    static func runProblems(cluster: String?, timeoutSeconds: Int, tags: [String: String], bufferAccessTtl: String?)
+        -> [SpecProblem]
+    {
         var problems: [SpecProblem] = []
         if let cluster, cluster.isEmpty {
             problems.append(.init(["cluster"], "the cluster name must not be empty; remove the field to use the default"))
@@ -73,7 +81,7 @@ enum RunRules {
                     ["timeoutSeconds"],
                     "timeoutSeconds is \(timeoutSeconds); allowed: 1 to \(RunSpec.maximumTimeoutSeconds) (ten years)"))
         }
-        return problems + TagRules.problems(tags, at: ["tags"])
+        return problems + TagRules.problems(tags, at: ["tags"]) + timeSpanProblems(bufferAccessTtl, at: ["bufferAccessTtl"])
     }
 }
 

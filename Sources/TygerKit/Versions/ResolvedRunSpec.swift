@@ -24,11 +24,13 @@ public struct ResolvedRunSpec: Sendable, Hashable {
         public let buffers: [String: String]
         /// Tags for buffers the run creates.
         public let tags: [String: String]
+        /// How long buffers the run creates live (a TimeSpan).
+        public let bufferTtl: String?
 
-        /// Creates a job; ``ResolvedRunSpec/init(job:worker:cluster:timeoutSeconds:tags:)`` checks it.
+        /// Creates a job; ``ResolvedRunSpec/init(job:worker:cluster:timeoutSeconds:tags:bufferAccessTtl:)`` checks it.
         public init(
             codespec: Codespec, reference: String? = nil, replicas: Int = 1, nodePool: String? = nil,
-            buffers: [String: String] = [:], tags: [String: String] = [:]
+            buffers: [String: String] = [:], tags: [String: String] = [:], bufferTtl: String? = nil
         ) {
             self.codespec = codespec
             self.reference = reference
@@ -36,6 +38,7 @@ public struct ResolvedRunSpec: Sendable, Hashable {
             self.nodePool = nodePool
             self.buffers = buffers
             self.tags = tags
+            self.bufferTtl = bufferTtl
         }
     }
 
@@ -50,7 +53,7 @@ public struct ResolvedRunSpec: Sendable, Hashable {
         /// The node pool, when the backend has pools.
         public let nodePool: String?
 
-        /// Creates workers; ``ResolvedRunSpec/init(job:worker:cluster:timeoutSeconds:tags:)`` checks them.
+        /// Creates workers; ``ResolvedRunSpec/init(job:worker:cluster:timeoutSeconds:tags:bufferAccessTtl:)`` checks them.
         public init(codespec: Codespec, reference: String? = nil, replicas: Int = 1, nodePool: String? = nil) {
             self.codespec = codespec
             self.reference = reference
@@ -69,6 +72,8 @@ public struct ResolvedRunSpec: Sendable, Hashable {
     public let timeoutSeconds: Int
     /// Tags for finding the run later.
     public let tags: [String: String]
+    /// How long the run's access to its buffers lasts (a TimeSpan).
+    public let bufferAccessTtl: String?
 
     /// Creates a resolved run and checks it.
     ///
@@ -77,20 +82,21 @@ public struct ResolvedRunSpec: Sendable, Hashable {
     ///   rule the run or its codespecs break.
     public init(
         job: Job, worker: Workers? = nil, cluster: String? = nil,
-        timeoutSeconds: Int = RunSpec.defaultTimeoutSeconds, tags: [String: String] = [:]
+        timeoutSeconds: Int = RunSpec.defaultTimeoutSeconds, tags: [String: String] = [:], bufferAccessTtl: String? = nil
     ) throws(TygerError) {
         self.job = job
         self.worker = worker
         self.cluster = cluster
         self.timeoutSeconds = timeoutSeconds
         self.tags = tags
+        self.bufferAccessTtl = bufferAccessTtl
         try checkKinds()
         try SpecProblem.throwing(problems())
     }
 
     /// Resolves `spec`'s targets to the given codespecs and checks the result.
     ///
-    /// - Throws: as ``init(job:worker:cluster:timeoutSeconds:tags:)``, and when the run has a
+    /// - Throws: as ``init(job:worker:cluster:timeoutSeconds:tags:bufferAccessTtl:)``, and when the run has a
     ///   worker target but no worker codespec, or the reverse.
     public init(spec: RunSpec, jobCodespec: Codespec, workerCodespec: Codespec? = nil) throws(TygerError) {
         let workers: Workers?
@@ -113,23 +119,31 @@ public struct ResolvedRunSpec: Sendable, Hashable {
         try self.init(
             job: Job(
                 codespec: jobCodespec, reference: spec.job.codespec.text, replicas: spec.job.replicas,
-                nodePool: spec.job.nodePool, buffers: spec.job.buffers, tags: spec.job.tags),
-            worker: workers, cluster: spec.cluster, timeoutSeconds: spec.timeoutSeconds, tags: spec.tags)
+                nodePool: spec.job.nodePool, buffers: spec.job.buffers, tags: spec.job.tags, bufferTtl: spec.job.bufferTtl),
+            worker: workers, cluster: spec.cluster, timeoutSeconds: spec.timeoutSeconds, tags: spec.tags,
+            bufferAccessTtl: spec.bufferAccessTtl)
     }
 
     /// True when the run has workers.
     public var isDistributed: Bool { worker != nil }
+
+    /// The same run with other tags, checked as tags always are.
+    public func replacingTags(_ tags: [String: String]) throws(TygerError) -> ResolvedRunSpec {
+        try ResolvedRunSpec(
+            job: job, worker: worker, cluster: cluster, timeoutSeconds: timeoutSeconds, tags: tags,
+            bufferAccessTtl: bufferAccessTtl)
+    }
 
     /// The run spec this resolved run answers, with each codespec as its reference (or inline).
     public var runSpec: RunSpec {
         RunSpec(
             job: JobTarget(
                 codespec: Self.reference(job.reference, job.codespec), nodePool: job.nodePool,
-                replicas: job.replicas, buffers: job.buffers, tags: job.tags),
+                replicas: job.replicas, buffers: job.buffers, tags: job.tags, bufferTtl: job.bufferTtl),
             worker: worker.map {
                 WorkerSpec(codespec: Self.reference($0.reference, $0.codespec), nodePool: $0.nodePool, replicas: $0.replicas)
             },
-            cluster: cluster, timeoutSeconds: timeoutSeconds, tags: tags)
+            cluster: cluster, timeoutSeconds: timeoutSeconds, tags: tags, bufferAccessTtl: bufferAccessTtl)
     }
 
     private static func reference(_ text: String?, _ codespec: Codespec) -> CodespecReference {
@@ -155,25 +169,26 @@ public struct ResolvedRunSpec: Sendable, Hashable {
         var problems = RunRules.targetProblems(at: ["job"], replicas: job.replicas, nodePool: job.nodePool)
         problems += job.codespec.problems(at: ["job", "codespec"])
         problems += ReplicaRules.problems(codespec: job.codespec, replicas: job.replicas, at: ["job"])
-        problems += RunRules.jobProblems(buffers: job.buffers, tags: job.tags)
+        problems += RunRules.jobProblems(buffers: job.buffers, tags: job.tags, bufferTtl: job.bufferTtl)
         if let worker {
             problems += RunRules.targetProblems(
                 at: ["worker"], replicas: worker.replicas, nodePool: worker.nodePool)
             problems += worker.codespec.problems(at: ["worker", "codespec"])
             problems += ReplicaRules.problems(codespec: worker.codespec, replicas: worker.replicas, at: ["worker"])
         }
-        problems += RunRules.runProblems(cluster: cluster, timeoutSeconds: timeoutSeconds, tags: tags)
+        problems += RunRules.runProblems(
+            cluster: cluster, timeoutSeconds: timeoutSeconds, tags: tags, bufferAccessTtl: bufferAccessTtl)
         return problems
     }
 }
 
 extension ResolvedRunSpec: Codable {
     private enum CodingKeys: String, CodingKey {
-        case job, worker, cluster, timeoutSeconds, tags
+        case job, worker, cluster, timeoutSeconds, tags, bufferAccessTtl
     }
 
     private enum TargetKeys: String, CodingKey {
-        case codespec, reference, replicas, nodePool, buffers, tags
+        case codespec, reference, replicas, nodePool, buffers, tags, bufferTtl
     }
 
     /// Decodes a resolved run and checks it, as the initializers do: a stored run that breaks
@@ -197,11 +212,13 @@ extension ResolvedRunSpec: Codable {
                 replicas: try job.decode(Int.self, forKey: .replicas),
                 nodePool: try job.decodeIfPresent(String.self, forKey: .nodePool),
                 buffers: try job.decodeIfPresent([String: String].self, forKey: .buffers) ?? [:],
-                tags: try job.decodeIfPresent([String: String].self, forKey: .tags) ?? [:]),
+                tags: try job.decodeIfPresent([String: String].self, forKey: .tags) ?? [:],
+                bufferTtl: try job.decodeIfPresent(String.self, forKey: .bufferTtl)),
             worker: workers,
             cluster: try container.decodeIfPresent(String.self, forKey: .cluster),
             timeoutSeconds: try container.decode(Int.self, forKey: .timeoutSeconds),
-            tags: try container.decodeIfPresent([String: String].self, forKey: .tags) ?? [:])
+            tags: try container.decodeIfPresent([String: String].self, forKey: .tags) ?? [:],
+            bufferAccessTtl: try container.decodeIfPresent(String.self, forKey: .bufferAccessTtl))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -213,6 +230,7 @@ extension ResolvedRunSpec: Codable {
         try jobContainer.encodeIfPresent(job.nodePool, forKey: .nodePool)
         if !job.buffers.isEmpty { try jobContainer.encode(SortedStringMap(job.buffers), forKey: .buffers) }
         if !job.tags.isEmpty { try jobContainer.encode(SortedStringMap(job.tags), forKey: .tags) }
+        try jobContainer.encodeIfPresent(job.bufferTtl, forKey: .bufferTtl)
         if let worker {
             var workerContainer = container.nestedContainer(keyedBy: TargetKeys.self, forKey: .worker)
             try workerContainer.encode(worker.codespec, forKey: .codespec)
@@ -223,6 +241,7 @@ extension ResolvedRunSpec: Codable {
         try container.encodeIfPresent(cluster, forKey: .cluster)
         try container.encode(timeoutSeconds, forKey: .timeoutSeconds)
         if !tags.isEmpty { try container.encode(SortedStringMap(tags), forKey: .tags) }
+        try container.encodeIfPresent(bufferAccessTtl, forKey: .bufferAccessTtl)
     }
 }
 

@@ -158,13 +158,26 @@ public final class KubernetesBackend: ClusterBackend {
         RunStatusDerivation.run(from: try await snapshot(id), backend: name)
     }
 
+    /// The runs `query` selects, newest first. The records come in one list; creation time
+    /// and tags are checked on the record, and a run's objects are read only for a record that
+    /// passes and has no final status, stopping at the limit.
     public func runs(_ query: RunQuery) async throws -> [Run] {
-        let records = try await client.list(
+        let configMaps = try await client.list(
             .configMaps, namespace: namespace, labelSelector: "\(options.labelDomain)/kind=run", as: ConfigMap.self)
-        let ids = records.items.compactMap { $0.metadata.labels?[options.runLabel] }.compactMap { RunID($0) }.sorted(by: >)
+        var records: [RunRecord] = []
+        for configMap in configMaps.items {
+            guard let id = configMap.metadata.labels?[options.runLabel].flatMap(RunID.init) else { continue }
+            let record = try RunRecord(configMap: configMap, id: id)
+            if let since = query.since, record.createdAt <= since { continue }
+            guard query.tags.allSatisfy({ record.spec.tags[$0.key] == $0.value }) else { continue }
+            records.append(record)
+        }
         var runs: [Run] = []
-        for id in ids.prefix(query.limit ?? .max) {
-            runs.append(try await run(id: id))
+        for record in records.sorted(by: { $0.id > $1.id }) {
+            guard runs.count < query.limit ?? .max else { break }
+            let run: Run
+            if let final = record.final { run = final } else { run = try await self.run(id: record.id) }
+            if query.matches(run) { runs.append(run) }
         }
         return runs
     }
@@ -200,8 +213,30 @@ public final class KubernetesBackend: ClusterBackend {
         return try await run(id: id)
     }
 
-    public func logs(of id: RunID, follow: Bool) -> AsyncThrowingStream<RunLogLine, any Error> {
-        RunLogReader(client: client, options: options, backend: self).lines(of: id, follow: follow)
+    public func logs(of id: RunID, _ logOptions: RunLogOptions) -> AsyncThrowingStream<RunLogLine, any Error> {
+        RunLogReader(client: client, options: options, backend: self).lines(of: id, logOptions)
+    }
+
+    /// Replaces the tags in the run's record. The record is replaced with its
+    /// `resourceVersion`, so a change by another client in between is never overwritten:
+    /// the write is tried again against the new record, and fails with
+    /// ``TygerError/Code/conflict`` once the run no longer has `eTag`.
+    public func setTags(of id: RunID, to tags: [String: String], ifMatch eTag: String?) async throws -> Run {
+        while true {
+            let objects = try await snapshot(id)
+            let current = RunStatusDerivation.run(from: objects, backend: name)
+            if let eTag, eTag != current.eTag { throw Run.staleETag(id, given: eTag, current: current.eTag) }
+            var changed = current
+            changed.spec = try current.spec.replacingTags(tags)
+            do {
+                _ = try await client.replace(
+                    .configMaps, name: RunRecord.name(id), object: try objects.record.replacingTags(tags),
+                    namespace: namespace)
+                return changed
+            } catch where KubernetesAPIError.from(error)?.isConflict == true {
+                configuration.logger.debug("the run's record changed while its tags were set; trying again", metadata: ["run": "\(id)"])
+            }
+        }
     }
 
     // MARK: - Finishing

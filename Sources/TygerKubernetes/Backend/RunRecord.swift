@@ -2,7 +2,9 @@ import Foundation
 import TygerKit
 
 /// A run's record on the cluster: a ConfigMap `run-<id>` holding the resolved spec and the
-/// creation time, a cancel request once asked, and the final ``Run`` once a client saw it end.
+/// creation time, a cancel request once asked, the final ``Run`` once a client saw it end,
+/// and the tags once they were changed after creation (they replace those of the spec and
+/// of the final run).
 ///
 /// The record outlives the Job (which its TTL removes), so `run show` keeps working; it is
 /// the only object that does, and it is small.
@@ -12,12 +14,17 @@ struct RunRecord: Sendable {
     var createdAt: Date
     var cancelRequested = false
     var final: Run?
+    /// The record's `resourceVersion`, for a replacement that must not overwrite a change.
+    var resourceVersion: String?
+    /// The ConfigMap as read, to replace it with changes.
+    var configMap: ConfigMap?
 
     enum Key {
         static let spec = "spec.json"
         static let createdAt = "createdAt"
         static let canceled = "cancelRequested"
         static let final = "final.json"
+        static let tags = "tags.json"
     }
 
     static func name(_ id: RunID) -> String { "run-\(id)" }
@@ -29,7 +36,7 @@ struct RunRecord: Sendable {
         ]
         return ConfigMap(
             metadata: ObjectMeta(name: RunRecord.name(id), namespace: namespace, labels: labels),
-            data: [Key.spec: try Self.json(spec), Key.createdAt: KubernetesTime.string(from: createdAt)]
+            data: [Key.spec: try Self.json(spec), Key.createdAt: MillisecondTimestamp.text(createdAt)]
         )
     }
 
@@ -49,6 +56,22 @@ struct RunRecord: Sendable {
         createdAt = created
         cancelRequested = data[Key.canceled] == "true"
         final = try data[Key.final].map { text throws(TygerError) in try Self.decode(Run.self, text, id: id) }
+        if let tagsText = data[Key.tags] {
+            let tags = try Self.decode([String: String].self, tagsText, id: id)
+            spec = try spec.replacingTags(tags)
+            if let recorded = final { final?.spec = try recorded.spec.replacingTags(tags) }
+        }
+        resourceVersion = configMap.metadata.resourceVersion
+        self.configMap = configMap
+    }
+
+    /// The ConfigMap as read, with `tags` as the run's tags.
+    func replacingTags(_ tags: [String: String]) throws(TygerError) -> ConfigMap {
+        guard var changed = configMap else {
+            throw TygerError(.backend, "the record of run \(id) was not read from the cluster")
+        }
+        changed.data = (changed.data ?? [:]).merging([Key.tags: try Self.json(tags)]) { _, new in new }
+        return changed
     }
 
     static func json(_ value: some Encodable) throws(TygerError) -> String {

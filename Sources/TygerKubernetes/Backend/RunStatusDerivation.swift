@@ -47,6 +47,7 @@ enum RunStatusDerivation {
         }
         run.status = run.startedAt != nil ? .running : .pending
         if run.status == .pending { run.statusReason = waitingReason(objects) }
+        if run.status == .running { run.runningCount = mains.count { $0.state?.running != nil } }
         return run
     }
 

@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import Foundation
+public import Foundation
 import NIOCore
 import NIOHTTP1
 import TygerKit
@@ -60,6 +60,8 @@ extension KubernetesClient {
     ///   - timestamps: prefix each line with an RFC 3339 timestamp.
     ///   - tailLines: only the last lines.
     ///   - sinceSeconds: only lines newer than this.
+    ///   - sinceTime: only lines written at or after this moment, to the second (the API's
+    ///     resolution; the first second may repeat lines written just before it).
     public func logs(
         pod: String,
         namespace: String? = nil,
@@ -68,7 +70,8 @@ extension KubernetesClient {
         previous: Bool = false,
         timestamps: Bool = false,
         tailLines: Int? = nil,
-        sinceSeconds: Int? = nil
+        sinceSeconds: Int? = nil,
+        sinceTime: Date? = nil
     ) -> AsyncThrowingStream<String, any Error> {
         var query: [(String, String)] = []
         if let container, !container.isEmpty { query.append(("container", container)) }
@@ -77,6 +80,10 @@ extension KubernetesClient {
         if timestamps { query.append(("timestamps", "true")) }
         if let tailLines { query.append(("tailLines", String(tailLines))) }
         if let sinceSeconds { query.append(("sinceSeconds", String(sinceSeconds))) }
+        if let sinceTime {
+            let second = Date(timeIntervalSince1970: sinceTime.timeIntervalSince1970.rounded(.down))
+            query.append(("sinceTime", KubernetesTime.string(from: second)))
+        }
 
         return lineStream(verb: "logs", streaming: follow) { [query] client throws(TygerError) in
             let path = try client.objectPath(.pods, name: pod, namespace: namespace, subresource: "log")

@@ -31,7 +31,7 @@ public struct RunObjectNames: Sendable, Hashable {
     public func discoveryConfigMap(_ list: Int) -> String { "\(base)-discovery-\(list)" }
 
     /// `run-<id>-worker-<replica>`: a worker pod's name and hostname.
-    public func workerPod(_ replica: Int) -> String { "\(worker)-\(replica)" }
+    public func workerPod(_ replica: Int) -> String { RunEnvironment.workerHostname(runID: runID, index: replica) }
 
     /// A worker replica's fully qualified DNS name through the headless Service:
     /// `run-<id>-worker-<replica>.run-<id>-worker.<namespace>.svc.cluster.local`.

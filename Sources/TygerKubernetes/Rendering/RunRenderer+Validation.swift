@@ -14,9 +14,9 @@ extension RunRenderer {
     ) throws(TygerError) {
         try validateNamespace(namespace)
         try validateOptions(options)
-        var problems = codespecProblems(run.job.codespec, nodePool: run.job.nodePool, at: "job")
+        var problems = codespecProblems(run.job.codespec, nodePool: run.job.nodePool, at: "job", options: options)
         if let worker = run.worker {
-            problems += codespecProblems(worker.codespec, nodePool: worker.nodePool, at: "worker")
+            problems += codespecProblems(worker.codespec, nodePool: worker.nodePool, at: "worker", options: options)
         }
         try problems.throwIfAny()
     }
@@ -33,14 +33,26 @@ extension RunRenderer {
     /// toleration) and the wait image.
     static func validateOptions(_ options: KubernetesRenderOptions) throws(TygerError) {
         var messages: [String] = []
-        let toleration = options.nodePoolToleration
-        if let key = toleration.key, !key.isEmpty, !KubernetesNameRules.isLabelKey(key) {
-            messages.append("the node pool toleration key '\(key)' is not a Kubernetes label key")
+        for toleration in options.tolerations + (options.gpuToleration.map { [$0] } ?? []) {
+            if let key = toleration.key, !key.isEmpty, !KubernetesNameRules.isLabelKey(key) {
+                messages.append("the toleration key '\(key)' is not a Kubernetes label key")
+            }
+            if let value = toleration.value, !KubernetesNameRules.isLabelValue(value) {
+                messages.append(
+                    "the toleration value '\(value)' is not a Kubernetes label value; allowed: at most 63 "
+                        + "letters, digits, '-', '_' and '.', starting and ending with a letter or digit")
+            }
         }
-        if let value = toleration.value, !KubernetesNameRules.isLabelValue(value) {
-            messages.append(
-                "the node pool toleration value '\(value)' is not a Kubernetes label value; allowed: at most 63 "
-                    + "letters, digits, '-', '_' and '.', starting and ending with a letter or digit")
+        for (key, value) in options.nodeSelector.sorted(by: { $0.key < $1.key }) {
+            if !KubernetesNameRules.isLabelKey(key) {
+                messages.append("the node selector key '\(key)' is not a Kubernetes label key")
+            }
+            if !KubernetesNameRules.isLabelValue(value) {
+                messages.append("the node selector value '\(value)' of '\(key)' is not a Kubernetes label value")
+            }
+        }
+        if case .tygerRelease(let release) = options.identities, !KubernetesNameRules.isDNS1123Label(release) {
+            messages.append("the Tyger release name '\(release)' is not a Helm release name (a DNS-1123 label)")
         }
         if options.waitImage.isEmpty {
             messages.append("the wait image must not be empty: the job's init container runs it")
@@ -56,7 +68,9 @@ extension RunRenderer {
             .backend, first, related: messages.dropFirst().map { TygerError(.backend, $0) })
     }
 
-    private static func codespecProblems(_ codespec: Codespec, nodePool: String?, at target: String) -> Problems {
+    private static func codespecProblems(
+        _ codespec: Codespec, nodePool: String?, at target: String, options: KubernetesRenderOptions
+    ) -> Problems {
         var problems = Problems()
         let path = "\(target).codespec"
         if let image = codespec.image {
@@ -66,11 +80,15 @@ extension RunRenderer {
         } else {
             problems.add("\(path).image", "the kubernetes backend runs container images, and this codespec has none")
         }
-        if let identity = codespec.identity, !KubernetesNameRules.isDNS1123Subdomain(identity) {
+        if let identity = codespec.identity,
+            let account = options.identities.serviceAccount(identity: identity, role: .job),
+            !KubernetesNameRules.isDNS1123Subdomain(account)
+        {
+            let mapped = account == identity ? "" : " (identity '\(identity)' runs as the service account '\(account)')"
             problems.add(
                 "\(path).identity",
-                "'\(identity)' is not a Kubernetes service account name; allowed: lower-case letters, digits, '-' "
-                    + "and '.', starting and ending with a letter or digit, at most 253 characters")
+                "'\(identity)' does not make a Kubernetes service account name\(mapped); allowed: lower-case letters, "
+                    + "digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters in all")
         }
         if let nodePool, !nodePool.isEmpty, !KubernetesNameRules.isLabelValue(nodePool) {
             problems.add(

@@ -192,7 +192,7 @@ public enum RunRenderer {
         let injected = RunEnvironment.job(runID: names.runID, discovery: discovery).map { EnvVar(name: $0.name, value: $0.value) }
         var pod = podSpec(
             container: container(named: jobContainerName, codespec: run.job.codespec, injected: injected),
-            codespec: run.job.codespec, nodePool: run.job.nodePool, options: options)
+            codespec: run.job.codespec, nodePool: run.job.nodePool, role: .job, options: options)
         pod.initContainers = initContainers
         if let files = jobDiscovery?.files, !files.isEmpty {
             let volumes = files.indices.map { index in
@@ -218,7 +218,8 @@ public enum RunRenderer {
                 backoffLimit: 0,
                 activeDeadlineSeconds: run.timeoutSeconds,
                 ttlSecondsAfterFinished: options.ttlSecondsAfterFinished,
-                template: PodTemplateSpec(metadata: ObjectMeta(labels: labels), spec: pod)
+                template: PodTemplateSpec(
+                    metadata: ObjectMeta(labels: podLabels(labels, codespec: run.job.codespec)), spec: pod)
             )
         )
     }
@@ -264,7 +265,8 @@ public enum RunRenderer {
             container.readinessProbe = Probe(
                 tcpSocket: Probe.TCPSocketAction(port: .int(first.port)), periodSeconds: readinessPeriodSeconds)
         }
-        var pod = podSpec(container: container, codespec: codespec, nodePool: workers.target.nodePool, options: options)
+        var pod = podSpec(
+            container: container, codespec: codespec, nodePool: workers.target.nodePool, role: .worker, options: options)
         pod.restartPolicy = "Always"
         let selector = options.selectorLabels(runID: names.runID, role: .worker)
         let labels = options.labels(runID: names.runID, role: .worker)
@@ -275,12 +277,19 @@ public enum RunRenderer {
                 serviceName: names.worker,
                 podManagementPolicy: "Parallel",
                 selector: LabelSelector(matchLabels: selector),
-                template: PodTemplateSpec(metadata: ObjectMeta(labels: labels), spec: pod)
+                template: PodTemplateSpec(metadata: ObjectMeta(labels: podLabels(labels, codespec: codespec)), spec: pod)
             )
         )
     }
 
     // MARK: - Pods and containers
+
+    /// A pod's labels: its object's, and whether workload identity applies, as Tyger sets it.
+    static func podLabels(_ labels: [String: String], codespec: Codespec) -> [String: String] {
+        var labels = labels
+        labels[KubernetesRenderOptions.workloadIdentityLabel] = (codespec.identity ?? "").isEmpty ? "false" : "true"
+        return labels
+    }
 
     /// The codespec's container, its environment composed by ``RunEnvironment/compose(injected:codespec:)``;
     /// an injected variable may come from a field (the worker index) rather than a value.
@@ -301,7 +310,7 @@ public enum RunRenderer {
 
     /// The pod around `container`: placement, identity and the shared-memory volume.
     static func podSpec(
-        container: Container, codespec: Codespec, nodePool: String?, options: KubernetesRenderOptions
+        container: Container, codespec: Codespec, nodePool: String?, role: RunRole, options: KubernetesRenderOptions
     ) -> PodSpec {
         var container = container
         var volumes: [Volume]?
@@ -309,11 +318,15 @@ public enum RunRenderer {
             volumes = [Volume(name: shmVolumeName, emptyDir: Volume.EmptyDir(medium: "Memory", sizeLimit: shm.text))]
             container.volumeMounts = [VolumeMount(name: shmVolumeName, mountPath: "/dev/shm")]
         }
+        var nodeSelector = options.nodeSelector
+        if let nodePool { nodeSelector[options.nodePoolLabel] = nodePool }
+        var tolerations = options.tolerations
+        if codespec.resources?.gpu != nil, let gpu = options.gpuToleration { tolerations.append(gpu) }
         return PodSpec(
             containers: [container],
-            nodeSelector: nodePool.map { [options.nodePoolLabel: $0] },
-            tolerations: nodePool == nil ? nil : [options.nodePoolToleration],
-            serviceAccountName: codespec.identity,
+            nodeSelector: nodeSelector.isEmpty ? nil : nodeSelector,
+            tolerations: tolerations.isEmpty ? nil : tolerations,
+            serviceAccountName: options.identities.serviceAccount(identity: codespec.identity, role: role),
             volumes: volumes,
             enableServiceLinks: false
         )

@@ -6,19 +6,29 @@ struct CodespecFlags {
 
     init(_ command: CodespecCreate) { self.command = command }
 
+    /// `--kind`, read case-insensitively as Tyger's CLI does.
+    func kind() throws -> CodespecKind? {
+        guard let kind = command.kind else { return nil }
+        guard let parsed = CodespecKind(caseInsensitive: kind) else {
+            throw flagError("--kind", "'\(kind)' is not a codespec kind; allowed: job, worker")
+        }
+        return parsed
+    }
+
+    /// Applies every flag but `--kind` (see ``CodespecCreate``, where the file's kind wins).
     func apply(to base: Codespec) throws -> Codespec {
         var codespec = base
-        if let kind = command.kind {
-            guard let parsed = CodespecKind(caseInsensitive: kind) else {
-                throw flagError("--kind", "'\(kind)' is not a codespec kind; allowed: job, worker")
-            }
-            codespec.kind = parsed
-        }
         if let image = command.image { codespec.image = image }
         if let identity = command.identity { codespec.identity = identity }
         if let workingDir = command.workingDir { codespec.workingDir = workingDir }
         if let maxReplicas = command.maxReplicas { codespec.maxReplicas = maxReplicas }
-        if !command.env.isEmpty { codespec.env = try environment(command.env) }
+        if !command.env.isEmpty { codespec.env = try PflagValues.stringToString(command.env, flag: "-e, --env") }
+        if !command.input.isEmpty || !command.output.isEmpty {
+            var buffers = codespec.buffers ?? BufferParameters()
+            if !command.input.isEmpty { buffers.inputs = try PflagValues.stringSlice(command.input, flag: "-i, --input") }
+            if !command.output.isEmpty { buffers.outputs = try PflagValues.stringSlice(command.output, flag: "-o, --output") }
+            codespec.buffers = buffers
+        }
         if !command.endpoint.isEmpty { codespec.endpoints = try endpoints(command.endpoint) }
         if command.command {
             guard !command.values.isEmpty else {
@@ -53,17 +63,6 @@ struct CodespecFlags {
         } catch {
             throw flagError(flag, error.description)
         }
-    }
-
-    private func environment(_ pairs: [String]) throws -> [String: String] {
-        var environment: [String: String] = [:]
-        for pair in pairs {
-            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
-                throw flagError("--env", "'\(pair)' is not KEY=VALUE")
-            }
-            environment[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
-        }
-        return environment
     }
 
     /// `--endpoint a=1,b=2 --endpoint c=3` merges into one list; a later flag's name replaces

@@ -7,10 +7,10 @@ struct CodespecList: AsyncParsableCommand {
         abstract: "List the latest version of each codespec, sorted by name."
     )
 
-    @Option(help: "Only codespecs whose name starts with this.")
+    @Option(name: [.short, .long], help: "Only codespecs whose name starts with this.")
     var prefix: String?
 
-    @Option(parsing: .unconditional, help: "At most this many codespecs.", transform: WholeNumber.parse)
+    @Option(name: [.short, .long], parsing: .unconditional, help: "At most this many codespecs.", transform: WholeNumber.parse)
     var limit: Int?
 
     @OptionGroup var output: OutputOptions

@@ -4,7 +4,8 @@ import TygerKit
 struct CodespecShow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Print a codespec: the latest version, or the one given with --version."
+        abstract: "Print a codespec: the latest version, or the one given with --version.",
+        aliases: ["get"]
     )
 
     @Argument(help: "The codespec name.")

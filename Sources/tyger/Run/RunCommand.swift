@@ -5,8 +5,9 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Create, follow and manage runs.",
         subcommands: [
-            RunCreate.self, RunExec.self, RunShow.self, RunList.self, RunCancel.self, RunLogs.self, RunRender.self,
-            RunHost.self,
-        ]
+            RunCreate.self, RunExec.self, RunShow.self, RunWatch.self, RunLogs.self, RunList.self, RunSet.self,
+            RunCounts.self, RunCancel.self, RunRender.self, RunHost.self,
+        ],
+        aliases: ["runs"]
     )
 }

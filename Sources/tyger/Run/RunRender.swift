@@ -21,12 +21,14 @@ struct RunRender: AsyncParsableCommand {
     @Option(help: "The run ID to render names with.")
     var runID = "1"
 
+    @OptionGroup var render: RenderFlags
+
     func run() async throws {
         guard let id = RunID(runID) else {
             throw ValidationError("--run-id '\(runID)' is not a run ID; allowed: a whole number from 1 to \(Int.max)")
         }
         let resolved = try await FileCodespecStore().resolve(try spec.runSpec())
-        let rendered = try RunRenderer.render(runID: id, run: resolved, namespace: namespace)
+        let rendered = try RunRenderer.render(runID: id, run: resolved, namespace: namespace, options: try render.options())
         Output.line(try rendered.yaml())
     }
 }

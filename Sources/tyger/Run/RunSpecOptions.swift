@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import TygerKit
 
-/// The flags shared by `run create` and `run exec`. A flag overrides the run file's value
-/// only when it is given; `--tag` replaces the file's tags.
+/// The flags shared by `run create` and `run exec`, with Tyger's CLI's meaning. A flag
+/// overrides the run file's value only when it is given; `--tag`, `--buffer` and
+/// `--buffer-tag` add to the file's maps, a flag's key winning over the file's.
 struct RunSpecOptions: ParsableArguments {
     @Option(name: [.short, .customLong("file")], help: "A run spec file (YAML or JSON).")
     var file: String?
@@ -38,8 +39,23 @@ struct RunSpecOptions: ParsableArguments {
     @Option(help: "How long the run may take, e.g. 300s, 1.5h, 2h45m (default 12h).")
     var timeout: String?
 
-    @Option(help: "A run tag, KEY=VALUE; repeatable.")
+    @Option(help: "A run tag, KEY=VALUE or K1=V1,K2=V2; repeatable; added to the file's tags.")
     var tag: [String] = []
+
+    @Option(name: [.short, .long], help: "A buffer argument, PARAMETER=BUFFER_ID ('_' for a temporary one); repeatable.")
+    var buffer: [String] = []
+
+    @Option(help: "A tag for the buffers the run creates, KEY=VALUE; repeatable.")
+    var bufferTag: [String] = []
+
+    @Option(help: "How long the buffers the run creates live, D.HH:MM[:SS] (for example 1.12:00).")
+    var bufferTtl: String?
+
+    @Option(help: .hidden)
+    var bufferAccessTtl: String?
+
+    @Flag(help: "Pull the codespecs' images before the run starts (container backends only).")
+    var pull = false
 
     func runSpec() throws -> RunSpec {
         var spec: RunSpec
@@ -76,9 +92,27 @@ struct RunSpecOptions: ParsableArguments {
         }
         if let cluster { spec.cluster = cluster }
         if let timeout { spec.timeoutSeconds = try TimeoutParser.seconds(timeout) }
-        if !tag.isEmpty { spec.tags = try KeyValueFlags.parse(tag, flag: "--tag") }
+        if !buffer.isEmpty {
+            spec.job.buffers.merge(try PflagValues.stringToString(buffer, flag: "-b, --buffer")) { _, flag in flag }
+        }
+        if !bufferTag.isEmpty {
+            spec.job.tags.merge(try PflagValues.stringToString(bufferTag, flag: "--buffer-tag")) { _, flag in flag }
+        }
+        if let bufferTtl { spec.job.bufferTtl = try TimeToLive.bufferTtl(bufferTtl) }
+        if let bufferAccessTtl { spec.bufferAccessTtl = try TimeToLive.normalized(bufferAccessTtl) }
+        if !tag.isEmpty { spec.tags.merge(try PflagValues.stringToString(tag, flag: "--tag")) { _, flag in flag } }
         try spec.validate()
         return spec
+    }
+
+    /// Refuses `--pull` on a backend that cannot pull images, before anything starts.
+    func checkPull(for backend: any ClusterBackend) throws {
+        guard pull, !backend.capabilities.imagePulls else { return }
+        throw CommandLineError(
+            "--pull pulls a run's images through a container engine, and the \(backend.name) backend "
+                + (backend.capabilities.containerImages
+                    ? "pulls them on its nodes itself; leave out --pull"
+                    : "runs no images (it runs each codespec's command); leave out --pull, or use --backend docker"))
     }
 
     private func reference(name: String?, version: Int?, current: CodespecReference, flag: String) throws
@@ -99,18 +133,46 @@ struct RunSpecOptions: ParsableArguments {
     }
 }
 
-/// Parses `KEY=VALUE` flags into a map.
-enum KeyValueFlags {
-    static func parse(_ pairs: [String], flag: String) throws -> [String: String] {
-        var values: [String: String] = [:]
-        for pair in pairs {
-            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
-                throw ValidationError("\(flag) '\(pair)' is not KEY=VALUE")
-            }
-            values[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+/// Time-to-live flags as Tyger's CLI reads them.
+enum TimeToLive {
+    /// `--buffer-ttl`: `D.HH:MM` or `D.HH:MM:SS`, days required, passed on as written.
+    static func bufferTtl(_ text: String) throws -> String {
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let clock = parts.count == 2 ? parts[1].split(separator: ":", omittingEmptySubsequences: false) : []
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].allSatisfy(\.isASCIIDigit),
+            clock.count == 2 || clock.count == 3, clock.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCIIDigit) })
+        else {
+            throw CommandLineError("invalid buffer TTL format: \(text) (should be D.HH:MM)")
         }
-        return values
+        return text
     }
+
+    /// `--buffer-access-ttl`: `D`, `D.HH`, `D.HH:MM` or `D.HH:MM:SS` (hours to 23, minutes and
+    /// seconds to 59), normalized to `D.HH:MM:SS`.
+    static func normalized(_ text: String) throws -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let parts = trimmed.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let days = Int(parts[0]), days >= 0, parts[0].allSatisfy(\.isASCIIDigit) else {
+            throw CommandLineError("invalid TTL format: '\(text)'")
+        }
+        var clock = [0, 0, 0]
+        if parts.count == 2 {
+            let fields = parts[1].split(separator: ":", omittingEmptySubsequences: false)
+            let limits = [(23, "hours"), (59, "minutes"), (59, "seconds")]
+            guard (1...3).contains(fields.count) else { throw CommandLineError("invalid TTL format: '\(text)'") }
+            for (index, field) in fields.enumerated() {
+                guard let value = Int(field), field.allSatisfy(\.isASCIIDigit), value <= limits[index].0 else {
+                    throw CommandLineError("invalid \(limits[index].1) in TTL format: '\(text)'")
+                }
+                clock[index] = value
+            }
+        }
+        return "\(days)." + clock.map { $0 < 10 ? "0\($0)" : "\($0)" }.joined(separator: ":")
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
 }
 
 /// Parses `--timeout` the way Tyger's CLI does, with Go's duration grammar: a sequence of

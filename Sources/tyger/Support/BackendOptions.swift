@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import TygerKit
 import TygerKubernetes
 
@@ -23,13 +24,26 @@ struct BackendOptions: ParsableArguments {
     @Option(help: "Kubernetes: the kubeconfig context (default: the current one).")
     var context: String?
 
+    @Option(help: "How much the backends tell on standard error: trace, debug, info, warn or error (default: warn).")
+    var logLevel: LogLevelName?
+
+    @OptionGroup var render: RenderFlags
+
     /// The same choice as command-line arguments, for a process this one starts.
     var arguments: [String] {
         var arguments: [String] = []
         if let backend { arguments += ["--backend", backend.rawValue] }
         if let namespace { arguments += ["--namespace", namespace] }
         if let context { arguments += ["--context", context] }
-        return arguments
+        if let logLevel { arguments += ["--log-level", logLevel.rawValue] }
+        return arguments + render.arguments
+    }
+
+    /// The logger every backend reports through: standard error, at `--log-level`.
+    func logger(_ label: String) -> Logger {
+        var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = (logLevel ?? .warn).level
+        return logger
     }
 
     func kind() throws -> Kind {
@@ -47,11 +61,18 @@ struct BackendOptions: ParsableArguments {
     func withClient<Result: Sendable>(_ body: (TygerClient) async throws -> Result) async throws -> Result {
         switch try kind() {
         case .local:
-            return try await LocalBackend.withBackend { backend in
+            var configuration = LocalBackend.Configuration()
+            configuration.logger = logger("TygerKit.LocalBackend")
+            return try await LocalBackend.withBackend(configuration: configuration) { backend in
                 try await body(TygerClient(store: FileCodespecStore(), backend: backend))
             }
         case .kubernetes:
-            return try await KubernetesBackend.withBackend(kubernetes: try kubernetesConfiguration()) { backend in
+            var configuration = KubernetesBackend.Configuration()
+            configuration.logger = logger("TygerKit.KubernetesBackend")
+            configuration.render = try render.options()
+            return try await KubernetesBackend.withBackend(
+                kubernetes: try kubernetesConfiguration(), configuration: configuration
+            ) { backend in
                 try await body(TygerClient(store: backend.codespecStore, backend: backend))
             }
         }
@@ -63,5 +84,83 @@ struct BackendOptions: ParsableArguments {
             return try KubernetesConfiguration.fromKubeconfig(context: context, namespace: namespace)
         }
         return try KubernetesConfiguration.automatic(namespace: namespace)
+    }
+}
+
+/// `--log-level`, with the names of Tyger's CLI, case-insensitive.
+enum LogLevelName: String, ExpressibleByArgument, CaseIterable {
+    case trace, debug, info, warn, error
+
+    init?(argument: String) {
+        self.init(rawValue: argument.lowercased())
+    }
+
+    var level: Logger.Level {
+        switch self {
+        case .trace: .trace
+        case .debug: .debug
+        case .info: .info
+        case .warn: .warning
+        case .error: .error
+        }
+    }
+}
+
+/// How runs become Kubernetes objects, from flags or the environment (a flag wins):
+/// `--cluster-profile tyger|plain` (`TYGER_KUBERNETES_PROFILE`), `--tyger-release NAME`
+/// (`TYGER_KUBERNETES_RELEASE`), `--wait-image IMAGE` (`TYGER_KUBERNETES_WAIT_IMAGE`) and
+/// `--node-pool-label KEY` (`TYGER_KUBERNETES_NODE_POOL_LABEL`).
+struct RenderFlags: ParsableArguments {
+    enum Profile: String, ExpressibleByArgument, CaseIterable {
+        /// A cluster installed by Tyger's installer: `tyger=run` nodes, its service accounts.
+        case tyger
+        /// Any other cluster: no node selector or tolerations, identities are service accounts.
+        case plain
+    }
+
+    @Option(help: "Kubernetes: tyger (a cluster Tyger's installer set up; the default) or plain (any other cluster).")
+    var clusterProfile: Profile?
+
+    @Option(help: "Kubernetes: the Helm release of the Tyger install, which names identities' service accounts (default: tyger).")
+    var tygerRelease: String?
+
+    @Option(help: "Kubernetes: the image of the job's init container that waits for the workers (default: busybox:1.36).")
+    var waitImage: String?
+
+    @Option(help: "Kubernetes: the node label a node pool name is matched against (default: agentpool).")
+    var nodePoolLabel: String?
+
+    var arguments: [String] {
+        var arguments: [String] = []
+        if let clusterProfile { arguments += ["--cluster-profile", clusterProfile.rawValue] }
+        if let tygerRelease { arguments += ["--tyger-release", tygerRelease] }
+        if let waitImage { arguments += ["--wait-image", waitImage] }
+        if let nodePoolLabel { arguments += ["--node-pool-label", nodePoolLabel] }
+        return arguments
+    }
+
+    func options(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> KubernetesRenderOptions {
+        func value(_ flag: String?, _ variable: String) -> String? {
+            flag ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        var profile = Profile.tyger
+        if let chosen = clusterProfile {
+            profile = chosen
+        } else if let text = value(nil, "TYGER_KUBERNETES_PROFILE") {
+            guard let parsed = Profile(rawValue: text) else {
+                throw CommandLineError("TYGER_KUBERNETES_PROFILE is '\(text)'; allowed: tyger, plain")
+            }
+            profile = parsed
+        }
+        var options = profile == .plain ? KubernetesRenderOptions.plainCluster : KubernetesRenderOptions()
+        if let release = value(tygerRelease, "TYGER_KUBERNETES_RELEASE") {
+            guard profile == .tyger else {
+                throw CommandLineError("--tyger-release names service accounts of a Tyger install; it needs --cluster-profile tyger")
+            }
+            options.identities = .tygerRelease(release)
+        }
+        if let image = value(waitImage, "TYGER_KUBERNETES_WAIT_IMAGE") { options.waitImage = image }
+        if let label = value(nodePoolLabel, "TYGER_KUBERNETES_NODE_POOL_LABEL") { options.nodePoolLabel = label }
+        return options
     }
 }

@@ -37,3 +37,11 @@ enum Output {
         signal(SIGPIPE, SIG_IGN)
     }
 }
+
+/// A command line that cannot be carried out, reported as `Error: <message>` without the
+/// usage text that follows a parsing error (as Tyger's CLI does).
+struct CommandLineError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) { self.description = description }
+}

@@ -2,10 +2,10 @@ import ArgumentParser
 import Foundation
 import TygerKit
 
-/// How a command prints models: YAML spec files by default, JSON for scripts.
+/// How a command prints models: JSON shaped like Tyger's (its scripts parse it), or YAML.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case yaml
     case json
+    case yaml
 
     func render(_ value: some Encodable) throws -> String {
         switch self {
@@ -13,15 +13,12 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
             let text = try SpecFile.encode(value)
             return text.hasSuffix("\n") ? text : text + "\n"
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            encoder.dateEncodingStrategy = .iso8601WithMilliseconds
-            return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+            return try TygerJSON.string(value) + "\n"
         }
     }
 }
 
 struct OutputOptions: ParsableArguments {
-    @Option(name: [.customShort("o"), .long], help: "Output format: yaml or json.")
-    var output: OutputFormat = .yaml
+    @Option(name: [.customShort("o"), .long], help: "Output format: json or yaml.")
+    var output: OutputFormat = .json
 }

@@ -169,33 +169,51 @@ public final class LocalBackend: ClusterBackend {
     }
 
     public func run(id: RunID) async throws -> Run {
-        if let execution = execution(id) { return execution.snapshot() }
-        return try storedRun(id)
+        try currentRun(id)
     }
 
-    /// The runs, newest first; a record that cannot be read does not hide the others: they
-    /// are returned in an ``IncompleteListing`` with the problem, naming its file.
+    /// The runs `query` selects, newest first, reading records from the newest down and
+    /// stopping at the limit or at the first run created before `since`. A record that
+    /// cannot be read does not hide the others: they are returned in an
+    /// ``IncompleteListing`` with the problem, naming its file.
     public func runs(_ query: RunQuery) async throws -> [Run] {
         var runs: [Run] = []
         var problems: [TygerError] = []
         for id in try store.runIDs() {
             guard runs.count < query.limit ?? .max else { break }
-            do {
-                runs.append(try await run(id: id))
-            } catch let error as TygerError where error.code == .runNotFound {
-                // A folder without a record: a run being created right now, or not a run.
-                continue
-            } catch let error as TygerError {
+            let run: Run
+            switch Result(catching: { () throws(TygerError) in try currentRun(id) }) {
+            case .success(let found): run = found
+            // A folder without a record: a run being created right now, or not a run.
+            case .failure(let error) where error.code == .runNotFound: continue
+            case .failure(let error):
                 problems.append(error)
+                continue
             }
+            // IDs grow with creation time, so every older run was created before `since` too.
+            if let since = query.since, run.createdAt <= since { break }
+            if query.matches(run) { runs.append(run) }
         }
         guard problems.isEmpty else { throw IncompleteListing(items: runs, problems: problems) }
         return runs
     }
 
     public func updates(of id: RunID) -> AsyncThrowingStream<Run, any Error> {
-        if let execution = execution(id) { return execution.updates() }
-        return RecordFollower(store: store, id: id, reader: storedRun).updates()
+        guard let execution = execution(id) else {
+            return RecordFollower(store: store, id: id, reader: currentRun).updates()
+        }
+        let updates = execution.updates()
+        return AsyncThrowingStream { [store] continuation in
+            let task = Task {
+                do {
+                    for try await run in updates { continuation.yield(try store.applyingTags(to: run)) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
     }
 
     /// Cancels a run and returns once its host has taken the request in: a run this process
@@ -204,12 +222,12 @@ public final class LocalBackend: ClusterBackend {
     public func cancel(id: RunID) async throws -> Run {
         if let execution = execution(id) {
             await execution.cancel(.canceledByUser)
-            return execution.snapshot()
+            return try currentRun(id)
         }
-        let run = try storedRun(id)
+        let run = try currentRun(id)
         guard !run.status.isTerminal else { return run }
         try store.requestCancel(id)
-        let updates = RecordFollower(store: store, id: id, reader: storedRun).updates()
+        let updates = RecordFollower(store: store, id: id, reader: currentRun).updates()
         let acknowledged = try await withThrowingTaskGroup(of: Run?.self) { group in
             group.addTask {
                 for try await update in updates where update.status == .canceling || update.status.isTerminal {
@@ -224,16 +242,35 @@ public final class LocalBackend: ClusterBackend {
             defer { group.cancelAll() }
             return try await group.next() ?? nil
         }
-        return try acknowledged ?? storedRun(id)
+        return try acknowledged ?? currentRun(id)
     }
 
-    public func logs(of id: RunID, follow: Bool) -> AsyncThrowingStream<RunLogLine, any Error> {
-        if let execution = execution(id) { return execution.logs(follow: follow) }
-        return RecordFollower(store: store, id: id, reader: storedRun).logs(follow: follow)
+    /// Replaces the run's tags from any process: the change is kept beside the record (which
+    /// only the run's host writes) under the run folder's lock.
+    public func setTags(of id: RunID, to tags: [String: String], ifMatch eTag: String?) async throws -> Run {
+        try store.replaceTags(of: id, with: tags, ifMatch: eTag) { () throws(TygerError) in try currentRun(id) }
+    }
+
+    public func logs(of id: RunID, _ options: RunLogOptions) -> AsyncThrowingStream<RunLogLine, any Error> {
+        if let execution = execution(id) { return execution.logs(options) }
+        return RecordFollower(store: store, id: id, reader: storedRun).logs(options)
+    }
+
+    /// Why the run waits, workers restarting, the job starting, the run ending.
+    public func events(of id: RunID, follow: Bool) -> AsyncThrowingStream<RunEvent, any Error> {
+        if let execution = execution(id) { return execution.events(follow: follow) }
+        return RecordFollower(store: store, id: id, reader: storedRun).events(follow: follow)
     }
 
     private func execution(_ id: RunID) -> LocalRun? {
         active.withLock { $0.runs[id] }
+    }
+
+    /// The run as it stands, with the tags set since it was created.
+    private func currentRun(_ id: RunID) throws(TygerError) -> Run {
+        let run: Run
+        if let execution = execution(id) { run = execution.snapshot() } else { run = try storedRun(id) }
+        return try store.applyingTags(to: run)
     }
 
     /// A run record from disk, as it stands: a run whose hosting process died before it

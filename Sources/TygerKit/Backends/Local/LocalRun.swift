@@ -34,8 +34,9 @@ final class LocalRun: Sendable {
     let id: RunID
     private let folder: RunFolder
     private let log: RunLog
+    private let eventLog: RunEventLog
     private let context: LocalRunContext
-    private let events: AsyncStream<LoopEvent>
+    private let loop: AsyncStream<LoopEvent>
     private let sink: AsyncStream<LoopEvent>.Continuation
     private let state: Mutex<State>
     /// Events produced while performing actions, handled before the loop reads the next one.
@@ -72,7 +73,8 @@ final class LocalRun: Sendable {
         id = run.id
         self.folder = folder
         self.context = context
-        log = try RunLog(folder: folder)
+        log = try RunLog(folder: folder, name: RunFolder.logName)
+        eventLog = try RunEventLog(folder: folder, name: RunFolder.eventsName)
         let machine = RunStateMachine(
             run: run,
             restartDelay: .init(
@@ -85,7 +87,7 @@ final class LocalRun: Sendable {
             workers = (0..<worker.replicas).map { WorkerSlot(ports: Array(ports[($0 * count)..<(($0 + 1) * count)])) }
         }
         state = Mutex(State(machine: machine, workers: workers, stored: (run.status, .now)))
-        (events, sink) = AsyncStream.makeStream(of: LoopEvent.self)
+        (loop, sink) = AsyncStream.makeStream(of: LoopEvent.self)
         do {
             try folder.recordHost()
             try folder.write(run)
@@ -118,9 +120,16 @@ final class LocalRun: Sendable {
         return stream
     }
 
-    /// The log so far and, with `follow`, every new line until the run is terminal.
-    func logs(follow: Bool) -> AsyncThrowingStream<RunLogLine, any Error> {
-        log.lines(follow: follow)
+    /// The log lines `options` select; a followed log ends once the run is terminal.
+    func logs(_ options: RunLogOptions) -> AsyncThrowingStream<RunLogLine, any Error> {
+        let (existing, later) = log.entries(follow: options.follow)
+        return LogSelection(options).stream(existing: existing, later: later)
+    }
+
+    /// The run's events so far and, with `follow`, every new one until the run is terminal.
+    func events(follow: Bool) -> AsyncThrowingStream<RunEvent, any Error> {
+        let (existing, later) = eventLog.entries(follow: follow)
+        return .concatenating(existing, then: later)
     }
 
     /// Asks for the run to end this way; returns once the run has taken the request in (it
@@ -137,7 +146,7 @@ final class LocalRun: Sendable {
 
     /// Executes the run to its end: returns once it is terminal and nothing of it runs.
     func execute() async {
-        var iterator = events.makeAsyncIterator()
+        var iterator = loop.makeAsyncIterator()
         await withTaskGroup(of: Void.self) { group in
             let deadline = ContinuousClock.now + .seconds(max(0, snapshot().deadline.timeIntervalSinceNow))
             group.addTask { [sink] in
@@ -197,7 +206,7 @@ final class LocalRun: Sendable {
             case .startJob: startJob(in: &group)
             case .stopEverything: group.addTask { await self.stopEverything() }
             case .publish: publish()
-            case .report(let text): log.append(RunLogLine(source: .system, text: text))
+            case .report(let replica, let text): eventLog.append(RunEvent(replica: replica, message: text))
             case .finish: break
             }
         }
@@ -226,8 +235,10 @@ final class LocalRun: Sendable {
                     continue
                 }
             }
-            let injected = RunEnvironment.worker(
-                runID: id, index: index, ports: zip(codespec.endpoints, assigned).map { (endpoint: $0, port: $1) })
+            let injected =
+                RunEnvironment.worker(
+                    runID: id, index: index, ports: zip(codespec.endpoints, assigned).map { (endpoint: $0, port: $1) })
+                + [(Self.hostnameVariable, RunEnvironment.workerHostname(runID: id, index: index))]
             do {
                 launches.append((index, generation, try processLaunch(codespec, injected: injected)))
             } catch {
@@ -334,20 +345,25 @@ final class LocalRun: Sendable {
                     enqueue(.jobFailedToStart(message: "\(error)"))
                     return
                 }
-                log.append(RunLogLine(source: .system, text: "the worker lists are too long for the environment; they are in files"))
+                eventLog.append(RunEvent(message: "the worker lists are too long for the environment; they are in files"))
             }
             discovery = lists.variables { paths[$0.variable] ?? "" }
         }
-        let launch: ProcessLaunch
+        let replicas = run.spec.job.replicas
+        var launches: [ProcessLaunch] = []
         do {
-            launch = try processLaunch(run.spec.job.codespec, injected: RunEnvironment.job(runID: id, discovery: discovery))
+            for replica in 0..<replicas {
+                let injected =
+                    RunEnvironment.job(runID: id, discovery: discovery)
+                    + [(Self.hostnameVariable, RunEnvironment.jobHostname(runID: id, replica: replica))]
+                launches.append(try processLaunch(run.spec.job.codespec, injected: injected))
+            }
         } catch {
             enqueue(.jobFailedToStart(message: "\(error)"))
             return
         }
-        let replicas = run.spec.job.replicas
         var failure: String?
-        for (replica, outcome) in LocalProcess.launchAll(Array(repeating: launch, count: replicas)).enumerated() {
+        for (replica, outcome) in LocalProcess.launchAll(launches).enumerated() {
             switch outcome {
             case .success(let process):
                 watch(process, as: .job(replicas > 1 ? replica : nil), in: &group) { exit in
@@ -361,6 +377,9 @@ final class LocalRun: Sendable {
     }
 
     // MARK: - Processes
+
+    /// Replicas share this machine's host name; each gets its own, as it would in a pod.
+    private static let hostnameVariable = "HOSTNAME"
 
     /// The process a codespec describes, with the contract's `injected` variables.
     private func processLaunch(_ codespec: Codespec, injected: [(name: String, value: String)]) throws -> ProcessLaunch {
@@ -482,6 +501,7 @@ final class LocalRun: Sendable {
     private func finish() {
         release()
         log.close()
+        eventLog.close()
         sink.finish()
         let subscribers = state.withLock { state in
             defer { state.subscribers = [:] }

@@ -71,8 +71,8 @@ package struct RunStateMachine: Sendable {
         case stopEverything
         /// The record changed: store it and tell watchers.
         case publish
-        /// Something a person following the run should be told.
-        case report(String)
+        /// Something a person following the run should be told, about one replica or the run.
+        case report(replica: String?, String)
         /// The run is terminal and nothing of it runs: release what it holds.
         case finish
     }
@@ -153,7 +153,7 @@ package struct RunStateMachine: Sendable {
     package mutating func start() -> [Action] {
         guard !workers.isEmpty else { return [.startJob] }
         run.statusReason = waitingReason
-        return [.publish, .report("starting \(workers.count) worker replica(s)"), .startWorkers(Array(workers.indices))]
+        return [.publish, .report(replica: nil, "starting \(workers.count) worker replica(s)"), .startWorkers(Array(workers.indices))]
     }
 
     /// Applies what happened and returns what to do about it.
@@ -178,7 +178,7 @@ package struct RunStateMachine: Sendable {
             workers[index].since = now
             var actions = updateProgress()
             if phase == .waitingForWorkers, readyWorkers == workers.count {
-                actions.append(.report("all \(workers.count) worker replica(s) are ready; starting the job"))
+                actions.append(.report(replica: nil, "all \(workers.count) worker replica(s) are ready; starting the job"))
                 actions.append(.startJob)
             }
             return actions
@@ -192,7 +192,7 @@ package struct RunStateMachine: Sendable {
             workers[index].since = now
             let delay = restartDelay.after(failures: workers[index].consecutiveFailures)
             return updateProgress() + [
-                .report("worker-\(index) \(exit); restarting in \(milliseconds(delay)) ms"),
+                .report(replica: "worker-\(index)", "worker-\(index) \(exit); restarting in \(milliseconds(delay)) ms"),
                 .scheduleRestart(index, generation: generation, after: delay),
             ]
 
@@ -208,13 +208,14 @@ package struct RunStateMachine: Sendable {
                 run.statusReason != message
             else { return [] }
             run.statusReason = message
-            return [.publish, .report(message)]
+            return [.publish, .report(replica: "worker-\(index)", message)]
 
         case .jobStarted:
             guard phase == .waitingForWorkers else { return [] }
             phase = .running
             run.status = .running
             run.statusReason = nil
+            run.runningCount = run.spec.job.replicas
             run.startedAt = now
             return [.publish]
 
@@ -224,6 +225,7 @@ package struct RunStateMachine: Sendable {
         case .jobExited(let replica, let exit):
             guard phase == .running else { return [] }
             jobExits[replica] = exit
+            run.runningCount = run.spec.job.replicas - jobExits.count
             switch exit {
             case .exited(code: 0):
                 return jobExits.count == run.spec.job.replicas ? stop(.jobSucceeded) : []
@@ -265,7 +267,7 @@ package struct RunStateMachine: Sendable {
             run.beginCanceling(ending)
             actions.append(.publish)
         }
-        if let reason = ending.reason { actions.append(.report(reason)) }
+        if let reason = ending.reason { actions.append(.report(replica: nil, reason)) }
         actions.append(.stopEverything)
         return actions
     }

@@ -13,6 +13,9 @@ import Darwin
 ///
 /// - `run.json`: the record, replaced atomically, so readers never see half of it;
 /// - `logs`: the merged log, one line per line a program wrote, with its time;
+/// - `events`: what happened to the run and why, one JSON object per line;
+/// - `tags.json`: the run's tags once changed after creation (by any process, under
+///   `flock(2)` on the folder), which replace the record's;
 /// - `host`: which process executes the run (pid and start time);
 /// - `cancel`: present once another process asked for cancellation;
 /// - `discovery/<VARIABLE>`: the worker lists too long for the environment;
@@ -31,6 +34,8 @@ struct LocalRunStore: Sendable {
 
     func folderURL(_ id: RunID) -> URL { runsDirectory.appendingPathComponent(id.description, isDirectory: true) }
     func logFile(_ id: RunID) -> URL { folderURL(id).appendingPathComponent(RunFolder.logName) }
+    func eventsFile(_ id: RunID) -> URL { folderURL(id).appendingPathComponent(RunFolder.eventsName) }
+    private func tagsFile(_ id: RunID) -> URL { folderURL(id).appendingPathComponent(RunFolder.tagsName) }
     func recordFile(_ id: RunID) -> URL { folderURL(id).appendingPathComponent(RunFolder.recordName) }
     private func hostFile(_ id: RunID) -> URL { folderURL(id).appendingPathComponent(RunFolder.hostName) }
     private func cancelFile(_ id: RunID) -> URL { folderURL(id).appendingPathComponent(RunFolder.cancelName) }
@@ -152,6 +157,56 @@ struct LocalRunStore: Sendable {
         [recordFile(id), logFile(id)].compactMap { url in
             (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
         }.max()
+    }
+
+    // MARK: - Tags
+
+    /// `run` with the tags set since it was created, if any were.
+    func applyingTags(to run: Run) throws(TygerError) -> Run {
+        let file = tagsFile(run.id)
+        let data: Data
+        do {
+            data = try Data(contentsOf: file)
+        } catch let error as CocoaError where error.code == .fileReadNoSuchFile {
+            return run
+        } catch {
+            throw TygerError(.storage, "cannot read \(file.path): \(FileErrorText.describe(error))", underlying: error)
+        }
+        var tagged = run
+        do {
+            tagged.spec = try run.spec.replacingTags(JSONDecoder.tygerState.decode([String: String].self, from: data))
+        } catch {
+            throw TygerError(
+                .storage, "the tags \(file.path) are damaged: \(FileErrorText.describe(error)); fix or remove the file",
+                underlying: error)
+        }
+        return tagged
+    }
+
+    /// Replaces the tags of the run `current` reads, only if its eTag is still `eTag` when
+    /// given. Every process takes the folder's lock first, so two changes never interleave.
+    func replaceTags(
+        of id: RunID, with tags: [String: String], ifMatch eTag: String?, current: () throws(TygerError) -> Run
+    ) throws(TygerError) -> Run {
+        let folder = open(folderURL(id).path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard folder >= 0 else {
+            if errno == ENOENT { throw RunID.notFound(id) }
+            throw systemError("cannot open the folder of run \(id)")
+        }
+        defer { close(folder) }
+        guard flock(folder, LOCK_EX) == 0 else { throw systemError("cannot lock the folder of run \(id)") }
+        defer { flock(folder, LOCK_UN) }
+        var run = try current()
+        if let eTag, eTag != run.eTag { throw Run.staleETag(id, given: eTag, current: run.eTag) }
+        run.spec = try run.spec.replacingTags(tags)
+        let data: Data
+        do {
+            data = try JSONEncoder.tygerState.encode(SortedStringMap(tags))
+        } catch {
+            throw TygerError(.storage, "cannot encode the tags of run \(id): \(error)", underlying: error)
+        }
+        try RunFolder.replace(RunFolder.tagsName, in: folder, with: data, describing: folderURL(id).path)
+        return run
     }
 
     /// Asks the host of run `id` to cancel it.

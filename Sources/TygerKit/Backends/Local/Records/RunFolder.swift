@@ -15,6 +15,8 @@ import Darwin
 final class RunFolder: Sendable {
     static let recordName = "run.json"
     static let logName = "logs"
+    static let eventsName = "events"
+    static let tagsName = "tags.json"
     static let hostName = "host"
     static let cancelName = "cancel"
     static let reserveName = "reserve"
@@ -84,13 +86,13 @@ final class RunFolder: Sendable {
 
     // MARK: - Files
 
-    /// Opens the log for appending (created readable by its owner only).
-    func openLog() throws(TygerError) -> Int32 {
-        let log = openat(descriptor, Self.logName, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard log >= 0 else {
-            throw TygerError(.storage, "cannot create the log of run \(id) in \(url.path): \(FileErrorText.errno(errno))")
+    /// Opens one of the run's files for appending (created readable by its owner only).
+    func openForAppending(_ name: String) throws(TygerError) -> Int32 {
+        let file = openat(descriptor, name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard file >= 0 else {
+            throw TygerError(.storage, "cannot create \(name) of run \(id) in \(url.path): \(FileErrorText.errno(errno))")
         }
-        return log
+        return file
     }
 
     /// Writes each list into the `discovery` folder and returns the files' absolute paths,
@@ -121,7 +123,7 @@ final class RunFolder: Sendable {
     }
 
     /// Writes `data` to a temporary file in `folder`, then renames it over `name`.
-    private static func replace(_ name: String, in folder: Int32, with data: Data, describing path: String)
+    static func replace(_ name: String, in folder: Int32, with data: Data, describing path: String)
         throws(TygerError)
     {
         let temporary = ".\(name).\(getpid()).tmp"
