@@ -24,7 +24,7 @@
 /// ```
 ///
 /// Endpoint names are case-insensitive (`rpc` and `RPC` read the same variables) and must match
-/// `^[A-Za-z][A-Za-z0-9_-]*$`. Lists too large for an environment variable are delivered in files
+/// `^[-._A-Za-z0-9]+$`. Lists too large for an environment variable are delivered in files
 /// named by `…_FILE` variables; every function here follows them transparently.
 ///
 /// Each function has a twin taking an `environment` dictionary, which behaves identically and
@@ -300,21 +300,21 @@ extension WorkerDiscovery {
             throw WorkerDiscoveryError(
                 code: .invalidName, variable: nil,
                 message: "\(Quoting.quote(name)) is not a valid endpoint name; "
-                    + "names must match ^[A-Za-z][A-Za-z0-9_-]*$")
+                    + "names must match ^[-._A-Za-z0-9]+$")
         }
         // ASCII-only after validation, so this upper-cases exactly the letters.
         return String(decoding: name.utf8.map { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") ? $0 - 32 : $0 },
                       as: UTF8.self)
     }
 
-    /// A letter, then letters, digits, `_` and `-` (Tyger's own files use `test-worker`; the
-    /// variable keeps the `-`, as Kubernetes allows).
+    /// Letters, digits, `_`, `-` and `.`: what Kubernetes allows in the variable the name
+    /// becomes, kept unchanged as Tyger keeps it (its own files use `test-worker`).
     static func isEndpointName(_ name: some Collection<UInt8>) -> Bool {
-        guard let first = name.first, isLetter(first) else { return false }
-        return name.allSatisfy {
-            isLetter($0) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "_")
-                || $0 == UInt8(ascii: "-")
-        }
+        !name.isEmpty
+            && name.allSatisfy {
+                isLetter($0) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "_")
+                    || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".")
+            }
     }
 
     private static func isLetter(_ byte: UInt8) -> Bool {

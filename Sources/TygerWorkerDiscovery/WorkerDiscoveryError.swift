@@ -45,7 +45,7 @@ public struct WorkerDiscoveryError: Error, Hashable, Sendable, CustomStringConve
         public static let invalidAddress = Code(.invalidAddress)
         /// An endpoint address list and `TYGER_WORKER_NODES` have different lengths.
         public static let lengthMismatch = Code(.lengthMismatch)
-        /// An endpoint name does not match `^[A-Za-z][A-Za-z0-9_-]*$`.
+        /// An endpoint name does not match `^[-._A-Za-z0-9]+$`.
         public static let invalidName = Code(.invalidName)
         /// A `_FILE` variable names a file that cannot be read.
         public static let unreadableFile = Code(.unreadableFile)

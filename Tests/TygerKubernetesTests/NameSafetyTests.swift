@@ -317,7 +317,7 @@ struct NameSafetyTests {
             }
         }
         let envRule = "is not a valid environment variable name; allowed: ^[-._a-zA-Z][-._a-zA-Z0-9]*$"
-        let endpointRule = "is not a valid endpoint name; allowed: ^[A-Za-z][A-Za-z0-9_-]*$"
+        let endpointRule = "is not a valid endpoint name; allowed: ^[-._A-Za-z0-9]+$"
         let identityRule = "does not make a Kubernetes service account name"
         let nodePoolRule = "is not a Kubernetes node pool name"
         var fields: [BadField] = []
@@ -331,7 +331,7 @@ struct NameSafetyTests {
             .init(
                 name: "worker env 'A=B'", change: worker { $0.env = ["A=B": "1"] }, keyPath: "worker.codespec.env.A=B",
                 rule: envRule))
-        for name in ["-rpc", "1rpc", "rpc.port", "r pc", "", "rpc=1"] {
+        for name in ["rpc$", "rpc:1", "rpc/port", "r pc", "", "rpc=1"] {
             fields.append(
                 .init(
                     name: "endpoint '\(name)'", change: worker { $0.endpoints = [Endpoint(name: name, port: 9002)] },

@@ -40,6 +40,14 @@ struct EndpointsTests {
         #expect(try WorkerDiscovery.endpoints("metrics_v2", environment: environment).first?.port == 9100)
     }
 
+    /// Tyger keeps `-` and `.` in the variable, as its own `test-worker` endpoint shows.
+    @Test(arguments: [("test-worker", "TEST-WORKER"), ("rpc.v2", "RPC.V2"), ("1rpc", "1RPC")])
+    func namesAsTygerWritesThemReadTheirVariable(name: String, upper: String) throws {
+        let environment = ["TYGER_\(upper)_WORKER_ENDPOINT_ADDRESSES": json(["w-0:9000"])]
+        #expect(try WorkerDiscovery.endpoints(name, environment: environment) == [WorkerEndpoint(host: "w-0", port: 9000)])
+        #expect(try WorkerDiscovery.listenPort(for: name, environment: ["TYGER_\(upper)_ENDPOINT_PORT": "9000"]) == 9000)
+    }
+
     @Test func emptyArraysAreValid() throws {
         #expect(try WorkerDiscovery.endpoints("rpc", environment: [rpc: "[]"]) == [])
         #expect(try WorkerDiscovery.endpoints("rpc", environment: [rpc: " [ ] ", "TYGER_WORKER_NODES": "[]"]) == [])
@@ -204,7 +212,7 @@ struct EndpointsTests {
             + "no worker endpoints are set (is this process the job of a run with workers?)")
     }
 
-    @Test(arguments: ["", "1rpc", "_rpc", "-rpc", "rpc x", "rpc.x", "rpc=1", "rpc\n", "rpç", "RPC_WORKER_ENDPOINT_ADDRESSES=x"])
+    @Test(arguments: ["", "rpc$", "rpc:x", "rpc/x", "rpc x", "rpc+x", "rpc=1", "rpc\n", "rpç", "RPC_WORKER_ENDPOINT_ADDRESSES=x"])
     func rejectsInvalidEndpointNames(name: String) throws {
         // Even a variable spelled exactly like the name would be is never consulted.
         let spoofed = "TYGER_" + name.uppercased() + "_WORKER_ENDPOINT_ADDRESSES"
@@ -213,7 +221,7 @@ struct EndpointsTests {
         }
         #expect(error.code == .invalidName)
         #expect(error.variable == nil)
-        #expect(error.message.contains("is not a valid endpoint name; names must match ^[A-Za-z][A-Za-z0-9_-]*$"))
+        #expect(error.message.contains("is not a valid endpoint name; names must match ^[-._A-Za-z0-9]+$"))
     }
 
     @Test func malformedJSONNamesTheVariableOffsetAndValue() throws {

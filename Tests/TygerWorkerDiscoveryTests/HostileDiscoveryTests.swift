@@ -95,7 +95,7 @@ struct HostileDiscoveryTests {
         #expect(error.variable == "TYGER_RPC_ENDPOINT_PORT", "\(error.message)")
     }
 
-    @Test(arguments: ["rpc\u{0}", "r.p.c", "", "ü", "rpc " + String(repeating: "a", count: 100_000)])
+    @Test(arguments: ["rpc\u{0}", "r:p:c", "", "ü", "rpc " + String(repeating: "a", count: 100_000)])
     func hostileEndpointNamesAreRejected(name: String) throws {
         let error = try discoveryError { try WorkerDiscovery.endpoints(name, environment: [:]) }
         #expect(error.code == .invalidName, "\(error.code) \(error.message.prefix(200))")

@@ -68,7 +68,7 @@ struct WorkerSideTests {
         #expect(error.message.hasSuffix("no endpoint ports are set (is this process a worker replica of a run with endpoints?)"))
     }
 
-    @Test(arguments: ["", "9rpc", "-rpc", "rpc port"])
+    @Test(arguments: ["", "9rpc$", "rpc/1", "rpc port"])
     func listenPortRejectsInvalidNames(name: String) throws {
         let error = try discoveryError {
             try WorkerDiscovery.listenPort(for: name, environment: ["TYGER_\(name.uppercased())_ENDPOINT_PORT": "1"])

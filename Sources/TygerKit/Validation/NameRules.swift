@@ -1,17 +1,20 @@
 /// The character rules for the names and values Tyger constrains, written as byte checks
 /// because they run on every spec and must not depend on a regex engine.
 enum NameRules {
-    static let endpointPattern = "^[A-Za-z][A-Za-z0-9_-]*$"
+    static let endpointPattern = "^[-._A-Za-z0-9]+$"
     static let bufferPattern = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
     static let tagKeyPattern = "^[a-zA-Z0-9-_.]{1,128}$"
     static let tagValuePattern = "^[a-zA-Z0-9-_.]{0,256}$"
     static let environmentPattern = "^[-._a-zA-Z][-._a-zA-Z0-9]*$"
 
-    /// A letter, then letters, digits, `_` and `-`: Tyger's own files use `test-worker`, and the
-    /// variables it becomes keep the `-`, which Kubernetes and `execve` allow.
+    /// Letters, digits, `_`, `-` and `.`: what Kubernetes allows in the variables an endpoint
+    /// name becomes (`TYGER_<NAME>_WORKER_ENDPOINT_ADDRESSES`), kept unchanged as Tyger keeps
+    /// it (its own files use `test-worker`); `execve` allows them too.
     static func isEndpointName(_ name: String) -> Bool {
-        guard let first = name.utf8.first, isLetter(first) else { return false }
-        return name.utf8.allSatisfy { isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+        !name.isEmpty
+            && name.utf8.allSatisfy {
+                isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".")
+            }
     }
 
     /// A .NET TimeSpan as Tyger writes buffer TTLs: `[-][d.]hh:mm[:ss[.fffffff]]`, such as

@@ -1,3 +1,4 @@
+import Logging
 import TygerKit
 
 /// Keeps one list+watch going for a resource: resumes from the last resourceVersion when the
@@ -38,7 +39,10 @@ struct ResourceFollower<Object: KubernetesObject>: Sendable {
                     if event.type == .bookmark { continue }
                     guard try await handle(.event(event)) else { return }
                 }
+                client.logger.debug(
+                    "watch ended; resuming", metadata: ["kubernetes.resource": "\(resource)", "kubernetes.version": "\(version ?? "")"])
             } catch where KubernetesAPIError.from(error)?.isGone == true {
+                client.logger.debug("watch history expired; listing again", metadata: ["kubernetes.resource": "\(resource)"])
                 version = nil
             }
         }

@@ -206,7 +206,9 @@ final class LocalRun: Sendable {
             case .startJob: startJob(in: &group)
             case .stopEverything: group.addTask { await self.stopEverything() }
             case .publish: publish()
-            case .report(let replica, let text): eventLog.append(RunEvent(replica: replica, message: text))
+            case .report(let replica, let text):
+                eventLog.append(RunEvent(replica: replica, message: text))
+                context.configuration.logger.info("\(text)", metadata: ["run": "\(id)", "replica": "\(replica ?? "")"])
             case .finish: break
             }
         }
@@ -284,6 +286,8 @@ final class LocalRun: Sendable {
             }
             pacing.adjustPending(by: pending.count - before)
             if pending.isEmpty {
+                context.configuration.logger.debug(
+                    "worker ready", metadata: ["run": "\(id)", "worker": "\(index)", "ports": "\(ports)"])
                 sink.yield(.machine(.workerReady(index, generation: generation)))
                 return
             }
