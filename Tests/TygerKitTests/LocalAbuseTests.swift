@@ -191,7 +191,7 @@ import Glibc
     /// A host that is a zombie executes nothing: its runs read as failed.
     @Test func aZombieHostCountsAsDead() async throws {
         let home = try TemporaryDirectory()
-        let store = LocalRunStore(directory: home.url)
+        let store = RunRecordStore(directory: home.url)
         let folder = try store.create()
         let spec = try ResolvedRunSpec(job: .init(codespec: Codespec(command: ["true"])))
         try folder.write(Run(id: folder.id, spec: spec, status: .running, createdAt: Date(), backend: "local"))

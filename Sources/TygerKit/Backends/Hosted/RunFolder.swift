@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -12,7 +12,7 @@ import Darwin
 /// descriptor of the folder it created, so a folder deleted (and perhaps created again by
 /// another run) while the run goes on is never written by this host; its writes fail
 /// instead, and the run ends.
-final class RunFolder: Sendable {
+package final class RunFolder: Sendable {
     static let recordName = "run.json"
     static let logName = "logs"
     static let eventsName = "events"
@@ -20,14 +20,14 @@ final class RunFolder: Sendable {
     static let hostName = "host"
     static let cancelName = "cancel"
     static let reserveName = "reserve"
-    static let discoveryName = "discovery"
+    package static let discoveryName = "discovery"
 
     /// Space kept for the record: when the disk fills, the reserve is freed so the final
     /// status can still be written.
     private static let reserveBytes = 1 << 20
 
-    let id: RunID
-    let url: URL
+    package let id: RunID
+    package let url: URL
     private let descriptor: Int32
 
     init(id: RunID, url: URL) throws(TygerError) {

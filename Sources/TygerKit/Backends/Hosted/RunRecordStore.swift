@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -25,14 +25,14 @@ import Darwin
 /// processes never share an ID and an ID is never handed out twice, even after its
 /// folder was deleted. Only the hosting process writes a run's folder, and it writes
 /// through a descriptor of the folder it created (see ``RunFolder``), never by path.
-struct LocalRunStore: Sendable {
-    let runsDirectory: URL
+package struct RunRecordStore: Sendable {
+    package let runsDirectory: URL
 
-    init(directory: URL) {
+    package init(directory: URL) {
         runsDirectory = directory.appendingPathComponent("runs", isDirectory: true)
     }
 
-    func folderURL(_ id: RunID) -> URL { runsDirectory.appendingPathComponent(id.description, isDirectory: true) }
+    package func folderURL(_ id: RunID) -> URL { runsDirectory.appendingPathComponent(id.description, isDirectory: true) }
     func logFile(_ id: RunID) -> URL { folderURL(id).appendingPathComponent(RunFolder.logName) }
     func eventsFile(_ id: RunID) -> URL { folderURL(id).appendingPathComponent(RunFolder.eventsName) }
     private func tagsFile(_ id: RunID) -> URL { folderURL(id).appendingPathComponent(RunFolder.tagsName) }
@@ -44,7 +44,7 @@ struct LocalRunStore: Sendable {
     // MARK: - Creating
 
     /// Takes the next run ID and creates its folder, open for the host's writes.
-    func create() throws(TygerError) -> RunFolder {
+    package func create() throws(TygerError) -> RunFolder {
         try makeRunsDirectory()
         let counter = open(counterFile.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard counter >= 0 else { throw systemError("cannot open the run counter \(counterFile.path)") }
@@ -109,7 +109,7 @@ struct LocalRunStore: Sendable {
     ///
     /// - Throws: `runNotFound` when there is no such run; `storage` naming the file when it
     ///   cannot be read or decoded.
-    func read(_ id: RunID) throws(TygerError) -> Run {
+    package func read(_ id: RunID) throws(TygerError) -> Run {
         let file = recordFile(id)
         let data: Data
         do {
@@ -129,7 +129,7 @@ struct LocalRunStore: Sendable {
     }
 
     /// Run IDs that have a folder, newest first.
-    func runIDs() throws(TygerError) -> [RunID] {
+    package func runIDs() throws(TygerError) -> [RunID] {
         let entries: [String]
         do {
             entries = try FileManager.default.contentsOfDirectory(atPath: runsDirectory.path)
@@ -144,12 +144,9 @@ struct LocalRunStore: Sendable {
 
     /// Whether the process that executes the run is alive: a reused pid does not count,
     /// and neither does a zombie (it executes nothing, whoever fails to reap it).
-    func isHostAlive(_ id: RunID) -> Bool {
+    package func isHostAlive(_ id: RunID) -> Bool {
         guard let text = try? String(contentsOf: hostFile(id), encoding: .utf8) else { return false }
-        let parts = text.split(separator: " ")
-        guard parts.count == 2, let pid = Int32(parts[0]), let started = UInt64(parts[1]) else { return false }
-        guard let stat = HostProcess.stat(of: pid) else { return false }
-        return stat.startTime == started && !stat.isZombie
+        return HostProcess.isAlive(identity: text)
     }
 
     /// When the run's record or log last changed: what its host last did.
@@ -210,7 +207,7 @@ struct LocalRunStore: Sendable {
     }
 
     /// Asks the host of run `id` to cancel it.
-    func requestCancel(_ id: RunID) throws(TygerError) {
+    package func requestCancel(_ id: RunID) throws(TygerError) {
         let descriptor = open(cancelFile(id).path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw systemError("cannot request cancellation of run \(id)") }
         close(descriptor)
@@ -222,7 +219,7 @@ struct LocalRunStore: Sendable {
 }
 
 /// What `/proc/PID/stat` says about a process.
-enum HostProcess {
+package enum HostProcess {
     struct Stat {
         var startTime: UInt64
         var isZombie: Bool
@@ -238,8 +235,17 @@ enum HostProcess {
         return Stat(startTime: started, isZombie: fields[0] == "Z" || fields[0] == "X")
     }
 
+    /// Whether the process `identity` (``currentIdentity`` of some process) names is alive:
+    /// a reused pid does not count, and neither does a zombie.
+    package static func isAlive(identity: String) -> Bool {
+        let parts = identity.split(separator: " ")
+        guard parts.count == 2, let pid = Int32(parts[0]), let started = UInt64(parts[1]) else { return false }
+        guard let stat = stat(of: pid) else { return false }
+        return stat.startTime == started && !stat.isZombie
+    }
+
     /// `pid start-time` for this process, as the `host` file records it.
-    static var currentIdentity: String {
+    package static var currentIdentity: String {
         let pid = getpid()
         return "\(pid) \(stat(of: pid)?.startTime ?? 0)"
     }

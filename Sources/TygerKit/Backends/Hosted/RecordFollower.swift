@@ -7,7 +7,7 @@ import Foundation
 struct RecordFollower: Sendable {
     static let interval: Duration = .milliseconds(100)
 
-    let store: LocalRunStore
+    let store: RunRecordStore
     let id: RunID
     let reader: @Sendable (RunID) throws -> Run
 
