@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "TygerKitTesting", targets: ["TygerKitTesting"]),
         .library(name: "TygerKubernetes", targets: ["TygerKubernetes"]),
         .library(name: "TygerKubernetesTesting", targets: ["TygerKubernetesTesting"]),
+        .library(name: "TygerDocker", targets: ["TygerDocker"]),
         .executable(name: "tyger", targets: ["TygerCLI"]),
         .executable(name: "tyger-conformance", targets: ["tyger-conformance"]),
     ],
@@ -46,6 +47,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "TygerDocker",
+            dependencies: [
+                "TygerKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "TygerKubernetesTesting",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -58,6 +70,7 @@ let package = Package(
             dependencies: [
                 "TygerKit",
                 "TygerKubernetes",
+                "TygerDocker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/tyger"
@@ -133,6 +146,12 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .testTarget(
+            name: "TygerDockerTests",
+            dependencies: [
+                "TygerDocker", "TygerKit", "TygerKitTesting", "TygerTestSupport", "TygerCLI",
             ]
         ),
         .testTarget(

@@ -76,12 +76,7 @@ public struct Run: Sendable, Hashable, Identifiable {
         text += "|\(milliseconds(startedAt))|\(milliseconds(finishedAt))"
         text += "|\(spec.cluster ?? "")|\(spec.job.nodePool ?? "")|\(spec.worker?.nodePool ?? "")"
         for (key, value) in tags.sorted(by: { $0.key < $1.key }) { text += "|\(key)=\(value)" }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        return String(hash)
+        return String(FNV1a.hash(text))
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import TygerDocker
 import TygerKit
 import TygerKubernetes
 
@@ -8,14 +9,17 @@ import TygerKubernetes
 ///
 /// The local backend keeps codespecs and runs under `$TYGER_HOME`; the Kubernetes backend
 /// uses the cluster of the current kubeconfig context (or the in-cluster service account)
-/// and keeps codespecs there too, so a team shares them.
+/// and keeps codespecs there too, so a team shares them; the container backend runs images
+/// on the engine `DOCKER_HOST` names (else Docker's or Podman's usual socket), with
+/// codespecs and run records under `$TYGER_HOME`.
 struct BackendOptions: ParsableArguments {
     enum Kind: String, ExpressibleByArgument, CaseIterable {
         case local
         case kubernetes
+        case docker
     }
 
-    @Option(help: "The backend: local or kubernetes (default: $TYGER_BACKEND, else local).")
+    @Option(help: "The backend: local, kubernetes or docker (default: $TYGER_BACKEND, else local).")
     var backend: Kind?
 
     @Option(help: "Kubernetes: the namespace (default: the kubeconfig context's).")
@@ -50,14 +54,14 @@ struct BackendOptions: ParsableArguments {
         if let backend { return backend }
         guard let text = ProcessInfo.processInfo.environment["TYGER_BACKEND"], !text.isEmpty else { return .local }
         guard let kind = Kind(rawValue: text) else {
-            throw ValidationError("TYGER_BACKEND is '\(text)'; allowed: local, kubernetes")
+            throw ValidationError("TYGER_BACKEND is '\(text)'; allowed: local, kubernetes, docker")
         }
         return kind
     }
 
     /// Runs `body` with a client for the chosen backend and shuts the backend down afterwards:
-    /// a local backend cancels the runs it executes, a Kubernetes backend stops supervising
-    /// the runs it created (the cluster goes on running them).
+    /// a local or container backend cancels the runs it executes, a Kubernetes backend stops
+    /// supervising the runs it created (the cluster goes on running them).
     func withClient<Result: Sendable>(_ body: (TygerClient) async throws -> Result) async throws -> Result {
         switch try kind() {
         case .local:
@@ -74,6 +78,12 @@ struct BackendOptions: ParsableArguments {
                 kubernetes: try kubernetesConfiguration(), configuration: configuration
             ) { backend in
                 try await body(TygerClient(store: backend.codespecStore, backend: backend))
+            }
+        case .docker:
+            var configuration = DockerBackend.Configuration()
+            configuration.logger = logger("TygerKit.DockerBackend")
+            return try await DockerBackend.withBackend(configuration: configuration) { backend in
+                try await body(TygerClient(store: FileCodespecStore(), backend: backend))
             }
         }
     }

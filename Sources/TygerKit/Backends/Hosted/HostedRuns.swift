@@ -81,7 +81,7 @@ package final class HostedRuns<Driver: ReplicaDriver>: Sendable {
     }
 
     /// Creates the run's record and starts executing it with the driver `makeDriver` gives.
-    package func submit(_ spec: ResolvedRunSpec, driver makeDriver: (Run) throws -> Driver) async throws -> Run {
+    package func submit(_ spec: ResolvedRunSpec, driver makeDriver: (Run) async throws -> Driver) async throws -> Run {
         guard !active.withLock({ $0.isShutDown }) else {
             throw TygerError(.backend, "the \(backendName) backend has shut down and starts no more runs")
         }
@@ -89,8 +89,14 @@ package final class HostedRuns<Driver: ReplicaDriver>: Sendable {
         let run = Run(id: folder.id, spec: spec, createdAt: Date(), backend: backendName)
         let execution: SupervisedRun<Driver>
         do {
-            execution = try SupervisedRun(
-                run: run, folder: folder, driver: try makeDriver(run), restartDelay: restartDelay, logger: logger)
+            let driver = try await makeDriver(run)
+            do {
+                execution = try SupervisedRun(
+                    run: run, folder: folder, driver: driver, restartDelay: restartDelay, logger: logger)
+            } catch {
+                await driver.release()
+                throw error
+            }
         } catch {
             // Nothing ran: leave no empty folder behind, only the record of what happened.
             var failed = run

@@ -21,8 +21,9 @@ package protocol ReplicaDriver: Sendable {
     /// Stops everything of the run and returns once nothing of it runs.
     func stopEverything() async
 
-    /// The run is over: releases what the driver reserved for it (ports, say).
-    func release()
+    /// The run is over, or never started: releases what the driver reserved for it (ports,
+    /// a network).
+    func release() async
 }
 
 /// What a ``ReplicaDriver`` can see of its run and tell it.

@@ -36,7 +36,7 @@ package final class SupervisedRun<Driver: ReplicaDriver>: RunSupervision {
     }
 
     /// Creates the run's bookkeeping (its first record, its host, its log) around `driver`;
-    /// nothing starts until ``execute()``. On failure the driver is released.
+    /// nothing starts until ``execute()``.
     package init(
         run: Run, folder: RunFolder, driver: Driver, restartDelay: RunStateMachine.RestartDelay, logger: Logger
     ) throws(TygerError) {
@@ -44,15 +44,10 @@ package final class SupervisedRun<Driver: ReplicaDriver>: RunSupervision {
         self.folder = folder
         self.driver = driver
         self.logger = logger
-        do {
-            runLog = try RunLog(folder: folder, name: RunFolder.logName)
-            eventLog = try RunEventLog(folder: folder, name: RunFolder.eventsName)
-            try folder.recordHost()
-            try folder.write(run)
-        } catch {
-            driver.release()
-            throw error
-        }
+        runLog = try RunLog(folder: folder, name: RunFolder.logName)
+        eventLog = try RunEventLog(folder: folder, name: RunFolder.eventsName)
+        try folder.recordHost()
+        try folder.write(run)
         let machine = RunStateMachine(run: run, restartDelay: restartDelay, now: run.createdAt)
         state = Mutex(State(machine: machine, stored: (run.status, .now)))
         (loop, sink) = AsyncStream.makeStream(of: LoopEvent.self)
@@ -150,7 +145,7 @@ package final class SupervisedRun<Driver: ReplicaDriver>: RunSupervision {
             }
             group.cancelAll()
         }
-        finish()
+        await finish()
         // Events that arrived after the end: a cancel waits for its acknowledgement.
         while let event = await iterator.next() {
             if case .cancel(_, let acknowledged) = event { acknowledged?.resume() }
@@ -244,8 +239,8 @@ package final class SupervisedRun<Driver: ReplicaDriver>: RunSupervision {
 
     /// The run is terminal and nothing of it runs: release the driver's reservations, close
     /// the log and end every follower.
-    private func finish() {
-        driver.release()
+    private func finish() async {
+        await driver.release()
         runLog.close()
         eventLog.close()
         sink.finish()

@@ -301,7 +301,7 @@ final class LocalReplicas: ReplicaDriver {
         }
     }
 
-    func release() {
+    func release() async {
         let ports = state.withLock { $0.workers.flatMap(\.ports) }
         context.ports.release(ports)
     }

@@ -8,16 +8,28 @@ import Darwin
 
 /// Checks whether a TCP endpoint accepts connections, the readiness test of the
 /// distributed-run contract: a worker is up only when every endpoint answers.
-enum EndpointProbe {
+package enum EndpointProbe {
     /// Tries one connection to `127.0.0.1:port`, waiting at most `timeoutMilliseconds`.
     static func accepts(port: Int, timeoutMilliseconds: Int32 = 100) -> Bool {
+        accepts(address: in_addr(s_addr: in_addr_t(INADDR_LOOPBACK).bigEndian), port: port, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// Tries one connection to `host:port`, where `host` is an IPv4 address in dotted form;
+    /// `false` for anything else.
+    package static func accepts(host: String, port: Int, timeoutMilliseconds: Int32 = 100) -> Bool {
+        var address = in_addr()
+        guard inet_pton(AF_INET, host, &address) == 1 else { return false }
+        return accepts(address: address, port: port, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    private static func accepts(address target: in_addr, port: Int, timeoutMilliseconds: Int32) -> Bool {
         let descriptor = socket(
             AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = in_addr_t(INADDR_LOOPBACK).bigEndian
+        address.sin_addr = target
         address.sin_port = in_port_t(UInt16(port)).bigEndian
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {

@@ -1,13 +1,15 @@
 /// Cuts a byte stream into lines, holding at most ``maximumLineBytes`` of an unfinished
 /// line so that a process writing a huge blob without newlines cannot exhaust memory.
-struct LineSplitter {
+package struct LineSplitter {
     /// Longer lines are delivered in pieces of at most this many bytes.
     static let maximumLineBytes = 64 * 1024
 
     private var pending: [UInt8] = []
 
+    package init() {}
+
     /// Feeds bytes read from the pipe and calls `emit` for every line they complete.
-    mutating func append(_ bytes: UnsafeRawBufferPointer, emit: (String) -> Void) {
+    package mutating func append(_ bytes: UnsafeRawBufferPointer, emit: (String) -> Void) {
         var lineStart = 0
         while let newline = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) {
             let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<newline])
@@ -33,7 +35,7 @@ struct LineSplitter {
     }
 
     /// Delivers what is left once the pipe hits EOF: a last line without a newline.
-    mutating func finish(emit: (String) -> Void) {
+    package mutating func finish(emit: (String) -> Void) {
         guard !pending.isEmpty else { return }
         pending.withUnsafeBytes { Self.emitLine($0, emit: emit) }
         pending = []

@@ -1,0 +1,308 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import Synchronization
+import TygerKit
+
+/// Runs a hosted run's replicas as containers of one engine, on a network of the run's own.
+///
+/// Every replica is one task of the run: it creates and starts its container, reads the
+/// container's log stream into the run's log, probes a worker's endpoints, waits for the
+/// exit, and once the exit is known and the log read to its end, removes the container and
+/// reports the exit. A restarted worker is a new container with the same name, host name
+/// and alias. Stopping the run asks the engine to stop every container, waits until each
+/// replica's task has removed its own, then removes the network.
+final class ContainerReplicas: ReplicaDriver {
+    private let engine: EngineClient
+    private let objects: RunObjects
+    private let settings: ContainerSettings
+    private let state = Mutex(State())
+
+    /// What every run of one container backend shares.
+    struct ContainerSettings: Sendable {
+        var gracePeriod: Duration
+        var ulimits: [ContainerCreate.Ulimit]
+        var discoveryInlineLimit: Int
+        var logger: Logger
+    }
+
+    private struct State {
+        /// The containers that exist, by ID: created and not yet removed by their replica's task.
+        var containers: Set<String> = []
+        var isStopping = false
+        var startedJobReplicas = 0
+        /// Resumed once ``containers`` is empty while stopping.
+        var drained: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private init(engine: EngineClient, objects: RunObjects, settings: ContainerSettings) {
+        self.engine = engine
+        self.objects = objects
+        self.settings = settings
+    }
+
+    /// Creates the run's network; the run's containers join it.
+    static func prepare(
+        _ run: Run, engine: EngineClient, objects: RunObjects, settings: ContainerSettings
+    ) async throws(TygerError) -> ContainerReplicas {
+        _ = try await engine.createNetwork(NetworkCreate(Name: objects.networkName, Labels: objects.networkLabels))
+        return ContainerReplicas(engine: engine, objects: objects, settings: settings)
+    }
+
+    // MARK: - Workers
+
+    func startWorkers(_ indices: [Int], _ supervision: any RunSupervision, in group: inout TaskGroup<Void>) {
+        let run = supervision.snapshot()
+        guard let codespec = run.spec.worker?.codespec else { return }
+        for index in indices {
+            let generation = supervision.generation(ofWorker: index)
+            let plan = ContainerPlan(
+                objects: objects, role: .worker, index: index,
+                hostname: RunEnvironment.workerHostname(runID: run.id, index: index), codespec: codespec,
+                injected: RunEnvironment.worker(
+                    runID: run.id, index: index, ports: codespec.endpoints.map { (endpoint: $0, port: $0.port) }),
+                ulimits: settings.ulimits)
+            group.addTask {
+                await self.runWorker(plan, generation: generation, supervision)
+            }
+        }
+    }
+
+    private func runWorker(_ plan: ContainerPlan, generation: Int, _ supervision: any RunSupervision) async {
+        let index = plan.index
+        let id: String
+        do {
+            id = try await createAndStart(plan)
+        } catch {
+            supervision.send(.workerFailedToStart(index, generation: generation, message: error.message))
+            return
+        }
+        supervision.send(.workerStarted(index, generation: generation))
+        let exit = await watch(id, source: .worker(index), supervision) {
+            await self.probe(container: id, plan: plan, generation: generation, supervision)
+        }
+        supervision.send(.workerExited(index, generation: generation, exit))
+    }
+
+    /// Probes every declared port of the worker at its address on the run's network until
+    /// each accepts a connection, then reports the worker ready; says why while it does not.
+    private func probe(container id: String, plan: ContainerPlan, generation: Int, _ supervision: any RunSupervision) async {
+        let address: String
+        do {
+            let inspected = try await engine.inspectContainer(id)
+            guard let ip = inspected.NetworkSettings?.Networks?[objects.networkName]?.IPAddress, !ip.isEmpty else {
+                supervision.diagnose(
+                    worker: plan.index, generation: generation,
+                    "worker-\(plan.index)'s container has no address on the run's network \(objects.networkName)")
+                return
+            }
+            address = ip
+        } catch {
+            supervision.logger.debug("cannot inspect a worker", metadata: ["container": "\(id)", "error": "\(error)"])
+            return
+        }
+        var pending = plan.codespec.endpoints
+        let started = ContinuousClock.now
+        var nextDiagnosis = started + .seconds(3)
+        var delay = Duration.milliseconds(10)
+        while !Task.isCancelled {
+            pending.removeAll { EndpointProbe.accepts(host: address, port: $0.port) }
+            if pending.isEmpty {
+                supervision.logger.debug(
+                    "worker ready", metadata: ["run": "\(objects.runID)", "worker": "\(plan.index)", "address": "\(address)"])
+                supervision.send(.workerReady(plan.index, generation: generation))
+                return
+            }
+            if ContinuousClock.now >= nextDiagnosis, let endpoint = pending.first {
+                nextDiagnosis = ContinuousClock.now + .seconds(3)
+                let waited = (ContinuousClock.now - started).components.seconds
+                supervision.diagnose(
+                    worker: plan.index, generation: generation,
+                    "worker-\(plan.index)'s endpoint '\(endpoint.name)' has not accepted connections on port "
+                        + "\(endpoint.port) of \(plan.hostname) (\(address)) for \(waited) s; it must listen on the "
+                        + "declared port, on all addresses of its container")
+            }
+            guard (try? await Task.sleep(for: delay)) != nil else { return }
+            delay = min(delay * 2, .milliseconds(200))
+        }
+    }
+
+    // MARK: - Job
+
+    func startJob(_ supervision: any RunSupervision, in group: inout TaskGroup<Void>) {
+        let run = supervision.snapshot()
+        var discovery: [(name: String, value: String)] = []
+        var binds: [String] = []
+        if let worker = run.spec.worker {
+            let hosts = (0..<worker.replicas).map { RunEnvironment.workerHostname(runID: run.id, index: $0) }
+            let ports = worker.codespec.endpoints.map { (endpoint: $0, ports: Array(repeating: $0.port, count: worker.replicas)) }
+            let lists = DiscoveryVariables.jobDiscovery(hosts: hosts, ports: ports, inlineLimit: settings.discoveryInlineLimit)
+            if !lists.files.isEmpty {
+                let paths: [String: String]
+                do {
+                    paths = try supervision.writeDiscoveryFiles(lists.files)
+                } catch {
+                    supervision.enqueue(.jobFailedToStart(message: error.message))
+                    return
+                }
+                if let hostFolder = paths.values.first.map({ URL(fileURLWithPath: $0).deletingLastPathComponent().path }) {
+                    binds.append("\(hostFolder):\(Self.discoveryMount):ro")
+                }
+                supervision.report(RunEvent(message: "the worker lists are too long for the environment; they are in files"))
+            }
+            discovery = lists.variables { "\(Self.discoveryMount)/\($0.fileName)" }
+        }
+        let replicas = run.spec.job.replicas
+        let plans = (0..<replicas).map { replica in
+            ContainerPlan(
+                objects: objects, role: .job, index: replica,
+                hostname: RunEnvironment.jobHostname(runID: run.id, replica: replica), codespec: run.spec.job.codespec,
+                injected: RunEnvironment.job(runID: run.id, discovery: discovery), binds: binds, ulimits: settings.ulimits)
+        }
+        for plan in plans {
+            group.addTask {
+                await self.runJobReplica(plan, of: replicas, supervision)
+            }
+        }
+    }
+
+    /// Where a job's container finds the discovery lists that are files.
+    static let discoveryMount = "/run/tyger/discovery"
+
+    private func runJobReplica(_ plan: ContainerPlan, of replicas: Int, _ supervision: any RunSupervision) async {
+        let id: String
+        do {
+            id = try await createAndStart(plan)
+        } catch {
+            supervision.send(.jobFailedToStart(message: error.message))
+            return
+        }
+        let allStarted = state.withLock { state in
+            state.startedJobReplicas += 1
+            return state.startedJobReplicas == replicas
+        }
+        if allStarted { supervision.send(.jobStarted) }
+        let exit = await watch(id, source: .job(replicas > 1 ? plan.index : nil), supervision) {}
+        supervision.send(.jobExited(replica: plan.index, exit))
+    }
+
+    // MARK: - Containers
+
+    /// Creates the replica's container (replacing one its previous generation left) and starts it.
+    private func createAndStart(_ plan: ContainerPlan) async throws(TygerError) -> String {
+        let body = try plan.body()
+        guard !state.withLock({ $0.isStopping }) else { throw TygerError(.backend, "the run is stopping") }
+        let id = try await engine.createContainer(named: plan.name, body)
+        let admitted = state.withLock { state in
+            guard !state.isStopping else { return false }
+            state.containers.insert(id)
+            return true
+        }
+        guard admitted else {
+            try? await engine.removeContainer(id)
+            throw TygerError(.backend, "the run is stopping")
+        }
+        do {
+            try await engine.startContainer(id)
+        } catch {
+            await remove(id)
+            throw error
+        }
+        // A stop that came while the container was starting missed it.
+        if state.withLock({ $0.isStopping }) {
+            try? await engine.stopContainer(id, timeout: Int(settings.gracePeriod.components.seconds))
+        }
+        return id
+    }
+
+    /// Reads the container's log into the run's log and runs `alongside` (a probe) while the
+    /// container runs; once it has stopped and its log is read, removes it and returns its exit.
+    private func watch(
+        _ id: String, source: RunLogSource, _ supervision: any RunSupervision,
+        alongside: @escaping @Sendable () async -> Void
+    ) async -> ReplicaExit {
+        async let logged: Void = readLogs(id, source: source, supervision)
+        let exit: ReplicaExit
+        let side = Task { await alongside() }
+        do {
+            exit = .exited(code: try await engine.waitContainer(id))
+        } catch {
+            supervision.report(RunEvent(replica: source.description, message: "lost track of \(source): \(error.message)"))
+            exit = .exited(code: 255)
+        }
+        side.cancel()
+        await logged
+        await remove(id)
+        return exit
+    }
+
+    private func readLogs(_ id: String, source: RunLogSource, _ supervision: any RunSupervision) async {
+        do {
+            var frames = LogFrames()
+            let emit = { (_: LogFrames.Stream, text: String) in
+                let (time, body) = LogTimestamp.split(text)
+                supervision.log(RunLogLine(source: source, text: body, timestamp: time?.date ?? Date()))
+            }
+            for try await chunk in try await engine.logs(id, follow: true) {
+                chunk.withUnsafeReadableBytes { frames.append($0, emit: emit) }
+            }
+            frames.finish(emit: emit)
+        } catch {
+            supervision.logger.debug("a log stream ended early", metadata: ["container": "\(id)", "error": "\(error)"])
+        }
+    }
+
+    /// Removes a container whose output has been read, and wakes a stop waiting for the last one.
+    private func remove(_ id: String) async {
+        do {
+            try await engine.removeContainer(id)
+        } catch {
+            logger.warning("cannot remove a container", metadata: ["container": "\(id)", "error": "\(error)"])
+        }
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.containers.remove(id)
+            guard state.isStopping, state.containers.isEmpty else { return [] }
+            defer { state.drained = [] }
+            return state.drained
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private var logger: Logger { settings.logger }
+
+    // MARK: - Stopping
+
+    /// Asks the engine to stop every container (SIGTERM, SIGKILL after the grace period),
+    /// waits until each replica's task has read its log and removed it, then removes the network.
+    func stopEverything() async {
+        let containers = state.withLock { state in
+            state.isStopping = true
+            return state.containers
+        }
+        let timeout = Int(settings.gracePeriod.components.seconds)
+        await withTaskGroup(of: Void.self) { group in
+            for id in containers {
+                group.addTask { try? await self.engine.stopContainer(id, timeout: timeout) }
+            }
+        }
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { state in
+                guard !state.containers.isEmpty else { return true }
+                state.drained.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+        await release()
+    }
+
+    /// Removes the run's network (once more after a stop: removing a network that is gone is fine).
+    func release() async {
+        do {
+            try await engine.removeNetwork(objects.networkName)
+        } catch {
+            logger.warning("cannot remove a run's network", metadata: ["network": "\(objects.networkName)", "error": "\(error)"])
+        }
+    }
+}
