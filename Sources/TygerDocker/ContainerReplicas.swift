@@ -31,7 +31,6 @@ final class ContainerReplicas: ReplicaDriver {
         /// The containers that exist, by ID: created and not yet removed by their replica's task.
         var containers: Set<String> = []
         var isStopping = false
-        var startedJobReplicas = 0
         /// Resumed once ``containers`` is empty while stopping.
         var drained: [CheckedContinuation<Void, Never>] = []
     }
@@ -160,31 +159,48 @@ final class ContainerReplicas: ReplicaDriver {
                 hostname: RunEnvironment.jobHostname(runID: run.id, replica: replica), codespec: run.spec.job.codespec,
                 injected: RunEnvironment.job(runID: run.id, discovery: discovery), binds: binds, ulimits: settings.ulimits)
         }
-        for plan in plans {
-            group.addTask {
-                await self.runJobReplica(plan, of: replicas, supervision)
-            }
+        group.addTask {
+            await self.runJob(plans, supervision)
         }
     }
 
     /// Where a job's container finds the discovery lists that are files.
     static let discoveryMount = "/run/tyger/discovery"
 
-    private func runJobReplica(_ plan: ContainerPlan, of replicas: Int, _ supervision: any RunSupervision) async {
-        let id: String
-        do {
-            id = try await createAndStart(plan)
-        } catch {
-            supervision.send(.jobFailedToStart(message: error.message))
-            return
+    /// Starts every job replica, reports the job started only once all are (an exit reported
+    /// before that would not count), then follows each to its exit.
+    private func runJob(_ plans: [ContainerPlan], _ supervision: any RunSupervision) async {
+        let started = await withTaskGroup(of: (Int, Result<String, TygerError>).self) { group in
+            for plan in plans {
+                group.addTask {
+                    do throws(TygerError) {
+                        return (plan.index, .success(try await self.createAndStart(plan)))
+                    } catch {
+                        return (plan.index, .failure(error))
+                    }
+                }
+            }
+            var started: [Int: Result<String, TygerError>] = [:]
+            for await (index, result) in group { started[index] = result }
+            return started
         }
-        let allStarted = state.withLock { state in
-            state.startedJobReplicas += 1
-            return state.startedJobReplicas == replicas
+        let failures = started.values.compactMap { result -> TygerError? in
+            if case .failure(let error) = result { return error }
+            return nil
         }
-        if allStarted { supervision.send(.jobStarted) }
-        let exit = await watch(id, source: .job(replicas > 1 ? plan.index : nil), supervision) {}
-        supervision.send(.jobExited(replica: plan.index, exit))
+        // The replicas that did start are still followed when another did not: the run stops
+        // them, and each is removed once stopped.
+        supervision.send(failures.first.map { RunStateMachine.Event.jobFailedToStart(message: $0.message) } ?? .jobStarted)
+        let replicas = plans.count
+        await withTaskGroup(of: Void.self) { group in
+            for plan in plans {
+                guard case .success(let id) = started[plan.index] else { continue }
+                group.addTask {
+                    let exit = await self.watch(id, source: .job(replicas > 1 ? plan.index : nil), supervision) {}
+                    supervision.send(.jobExited(replica: plan.index, exit))
+                }
+            }
+        }
     }
 
     // MARK: - Containers
