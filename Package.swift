@@ -152,6 +152,7 @@ let package = Package(
             name: "TygerDockerTests",
             dependencies: [
                 "TygerDocker", "TygerKit", "TygerKitTesting", "TygerTestSupport", "TygerCLI",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

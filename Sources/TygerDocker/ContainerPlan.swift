@@ -1,3 +1,4 @@
+import Foundation
 import TygerKit
 
 /// The names and labels of one run's objects in the engine. Names carry the scope of the
@@ -17,6 +18,11 @@ struct RunObjects: Sendable {
     let runID: RunID
     let scope: String
     let host: String
+
+    /// The scope of the runs kept in `runsDirectory`: a stable hash of its path.
+    static func scope(ofRunsDirectory runsDirectory: URL) -> String {
+        String(FNV1a.hash(runsDirectory.standardizedFileURL.path), radix: 16)
+    }
 
     /// `tyger-<scope>-run-<id>`: the run's network.
     var networkName: String { "tyger-\(scope)-run-\(runID)" }

@@ -57,7 +57,10 @@ public final class DockerBackend: ClusterBackend {
     }
 
     public let name = "docker"
-    public let capabilities = BackendCapabilities(gpus: true, containerImages: true)
+    /// Images, and GPUs where the engine takes device requests: Docker Engine does (a run
+    /// then fails to start with the engine's words when the machine has no GPU runtime);
+    /// Podman's compatible API would drop them silently, so GPU codespecs are refused there.
+    public let capabilities: BackendCapabilities
     /// The configuration the backend was created with.
     public let configuration: Configuration
     /// The engine's socket.
@@ -68,12 +71,16 @@ public final class DockerBackend: ClusterBackend {
     private let scope: String
     private let host = HostProcess.currentIdentity
 
-    private init(configuration: Configuration, socket: EngineSocket, engine: EngineClient, hosted: HostedRuns<ContainerReplicas>) {
+    private init(
+        configuration: Configuration, socket: EngineSocket, engine: EngineClient, version: EngineVersion,
+        hosted: HostedRuns<ContainerReplicas>
+    ) {
         self.configuration = configuration
+        capabilities = BackendCapabilities(gpus: !version.isPodman, containerImages: true)
         self.socket = socket
         self.engine = engine
         self.hosted = hosted
-        scope = String(FNV1a.hash(hosted.store.runsDirectory.standardizedFileURL.path), radix: 16)
+        scope = RunObjects.scope(ofRunsDirectory: hosted.store.runsDirectory)
     }
 
     /// Runs `body` with a backend: finds the engine, removes what runs of dead hosts left
@@ -88,14 +95,15 @@ public final class DockerBackend: ClusterBackend {
         let socket = try configuration.socket ?? EngineSocket.locate()
         let engine = EngineClient(socket: socket, logger: configuration.logger)
         do {
-            _ = try await engine.version()
+            let version = try await engine.version()
             let restartDelay = RunStateMachine.RestartDelay(
                 initial: configuration.initialRestartDelay, maximum: configuration.maximumRestartDelay)
             let result = try await HostedRuns<ContainerReplicas>.withRuns(
                 backendName: "docker", directory: configuration.directory, restartDelay: restartDelay,
                 logger: configuration.logger
             ) { hosted in
-                let backend = DockerBackend(configuration: configuration, socket: socket, engine: engine, hosted: hosted)
+                let backend = DockerBackend(
+                    configuration: configuration, socket: socket, engine: engine, version: version, hosted: hosted)
                 await backend.removeOrphans()
                 return try await body(backend)
             }
@@ -164,10 +172,7 @@ public final class DockerBackend: ClusterBackend {
     /// The engine's containers and networks of run `id` of this backend's store, by name;
     /// empty once the run has ended (tests and tools check that nothing is left).
     public func leftovers(of id: RunID) async throws -> [String] {
-        let objects = RunObjects(runID: id, scope: scope, host: host)
-        let containers = try await engine.containers(labeled: objects.selector)
-        let networks = try await engine.networks(labeled: objects.selector)
-        return containers.map { "container \($0.Names?.first ?? $0.Id)" } + networks.map { "network \($0.Name)" }
+        try await engine.objects(labeled: RunObjects(runID: id, scope: scope, host: host).selector)
     }
 
     /// Every image the run names must be in the engine: the backend pulls nothing.

@@ -55,6 +55,13 @@ final class EngineClient: Sendable {
         try await decode([NetworkSummary].self, from: call(.GET, "/networks", query: [("filters", Self.labelFilter(labels))]))
     }
 
+    /// The containers and networks that carry all of `labels`, by name.
+    func objects(labeled labels: [String]) async throws(TygerError) -> [String] {
+        let containers = try await containers(labeled: labels)
+        let networks = try await networks(labeled: labels)
+        return containers.map { "container \($0.Names?.first ?? $0.Id)" } + networks.map { "network \($0.Name)" }
+    }
+
     // MARK: - Containers
 
     func createContainer(named name: String, _ body: ContainerCreate) async throws(TygerError) -> String {
@@ -116,9 +123,11 @@ final class EngineClient: Sendable {
         return response.status.code != 404
     }
 
-    /// Creates image `repository` (`name:tag`) from a root file system tarball.
-    func importImage(tarball: Data, repository: String) async throws(TygerError) {
-        var request = request(.POST, "/images/create", query: [("fromSrc", "-"), ("repo", repository)])
+    /// Creates image `repository` (`name:tag`) from a root file system tarball, with
+    /// Dockerfile instructions such as `ENTRYPOINT ["prog"]` applied.
+    func importImage(tarball: Data, repository: String, changes: [String] = []) async throws(TygerError) {
+        let query = [("fromSrc", "-"), ("repo", repository)] + changes.map { ("changes", $0) }
+        var request = request(.POST, "/images/create", query: query)
         request.headers.replaceOrAdd(name: "Content-Type", value: "application/x-tar")
         request.body = .bytes(ByteBuffer(data: tarball))
         let (_, body) = try await send(request, description: "POST /images/create", accepting: [], collect: true)

@@ -68,3 +68,31 @@ struct TestEngine: Sendable, CustomTestStringConvertible {
         }
     }
 }
+
+/// A run of `tyger-conformance` programs from the conformance image, executed to its end.
+struct FinishedRun: Sendable {
+    var run: Run
+    var logs: [RunLogLine]
+
+    /// The lines of the job (any replica).
+    var jobLines: [String] {
+        logs.filter { if case .job = $0.source { true } else { false } }.map(\.text)
+    }
+}
+
+extension DockerBackend {
+    /// Creates a run and waits for its end, with its whole log.
+    func execute(_ spec: ResolvedRunSpec) async throws -> FinishedRun {
+        let client = TygerClient(store: InMemoryCodespecStore(), backend: self)
+        let submitted = try await submit(spec)
+        let final = try await client.waitUntilTerminal(submitted.id)
+        var logs: [RunLogLine] = []
+        for try await line in self.logs(of: submitted.id, follow: false) { logs.append(line) }
+        return FinishedRun(run: final, logs: logs)
+    }
+}
+
+/// A codespec that runs `tyger-conformance` from the conformance image.
+func conformance(_ kind: CodespecKind, _ arguments: [String], endpoints: [Endpoint] = []) -> Codespec {
+    ConformancePrograms.image(TestEngine.conformanceImage).codespec(kind, arguments, endpoints: endpoints)
+}
