@@ -101,6 +101,7 @@ let package = Package(
             name: "tyger-benchmarks",
             dependencies: [
                 "TygerKit", "TygerWorkerDiscovery", "TygerKubernetes", "TygerKubernetesTesting", "tyger-conformance",
+                "TygerDocker", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/TygerBenchmarks"
         ),

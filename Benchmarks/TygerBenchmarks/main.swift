@@ -1,17 +1,25 @@
 import Foundation
+import TygerDocker
 
 // tyger-benchmarks: measures the performance targets TygerKit holds itself to, prints each with its target and
 // the value it is judged by, and exits 1 when any misses its target. Run it in release:
 //
 //     swift build -c release --product tyger-conformance && swift run -c release tyger-benchmarks
 //
-// `--only local,readiness,discovery,startup,spec,kubernetes` runs a subset.
+// `--only local,readiness,discovery,startup,spec,kubernetes,containers` runs a subset. `containers` needs an
+// engine (DOCKER_HOST, else the usual sockets) with the images of scripts/build-images.sh; without one it is
+// left out of the default set, and says so.
 
 // The benchmark starts this executable again as workers and tiny job programs.
 ChildRole.runIfRequested(CommandLine.arguments)
 
-let benchmarkNames = ["local", "readiness", "discovery", "startup", "spec", "kubernetes"]
+let benchmarkNames = ["local", "readiness", "discovery", "startup", "spec", "kubernetes", "containers"]
 var selected = Set(benchmarkNames)
+let engineSocket = try? EngineSocket.locate()
+if engineSocket == nil {
+    selected.remove("containers")
+    writeLine("(no container engine found: the containers benchmark is left out; set DOCKER_HOST and --only containers)")
+}
 if let flag = CommandLine.arguments.firstIndex(of: "--only"), flag + 1 < CommandLine.arguments.count {
     selected = Set(CommandLine.arguments[flag + 1].split(separator: ",").map(String.init))
 }
@@ -68,6 +76,19 @@ await measure("kubernetes", "kubernetes: API requests per run") {
                 + "follow to the end \(KubernetesRequestsBenchmark.format(measurement.follow))")
     }
     return figure
+}
+
+if selected.contains("containers") {
+    do {
+        let socket = try engineSocket ?? EngineSocket.locate()
+        writeLine("… containers on \(socket)")
+        for figure in try await ContainerStartBenchmark(socket: socket).run() {
+            writeLine("\(figure.passes ? "PASS" : "FAIL")  \(figure.name): \(figure.measured); target \(figure.target); \(figure.judgedBy)")
+            figures.append(figure)
+        }
+    } catch {
+        figures.append(Figure(name: "containers", measured: "error: \(error)", target: "-", judgedBy: "-", passes: false))
+    }
 }
 
 FigureTable(figures: figures).print()

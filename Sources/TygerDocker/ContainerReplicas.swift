@@ -25,12 +25,16 @@ final class ContainerReplicas: ReplicaDriver {
         var ulimits: [ContainerCreate.Ulimit]
         var discoveryInlineLimit: Int
         var logger: Logger
+        /// Shared by the backend's runs, so many starting workers do not flood the host with probes.
+        var pacing: ProbePacing
     }
 
     private struct State {
         /// The containers that exist, by ID: created and not yet removed by their replica's task.
         var containers: Set<String> = []
         var isStopping = false
+        /// Containers being created or started right now.
+        var starting = 0
         /// Resumed once ``containers`` is empty while stopping.
         var drained: [CheckedContinuation<Void, Never>] = []
     }
@@ -78,38 +82,43 @@ final class ContainerReplicas: ReplicaDriver {
             return
         }
         supervision.send(.workerStarted(index, generation: generation))
+        await startsSettled()
+        let address = await self.address(of: id)
         let exit = await watch(id, source: .worker(index), supervision) {
-            await self.probe(container: id, plan: plan, generation: generation, supervision)
+            guard let address else {
+                supervision.diagnose(
+                    worker: index, generation: generation,
+                    "worker-\(index)'s container has no address on the run's network \(self.objects.networkName), "
+                        + "or the network has no gateway on this host")
+                return
+            }
+            await self.probe(address: address, plan: plan, generation: generation, supervision)
         }
+        // The replica's name is free again before its restart can be due.
+        await remove(id)
         supervision.send(.workerExited(index, generation: generation, exit))
     }
 
     /// Probes every declared port of the worker at its address on the run's network until
     /// each accepts a connection, then reports the worker ready; says why while it does not.
-    private func probe(container id: String, plan: ContainerPlan, generation: Int, _ supervision: any RunSupervision) async {
-        let address: String
-        do {
-            let inspected = try await engine.inspectContainer(id)
-            guard let ip = inspected.NetworkSettings?.Networks?[objects.networkName]?.IPAddress, !ip.isEmpty else {
-                supervision.diagnose(
-                    worker: plan.index, generation: generation,
-                    "worker-\(plan.index)'s container has no address on the run's network \(objects.networkName)")
-                return
-            }
-            address = ip
-        } catch {
-            supervision.logger.debug("cannot inspect a worker", metadata: ["container": "\(id)", "error": "\(error)"])
-            return
-        }
+    private func probe(address: NetworkAddress, plan: ContainerPlan, generation: Int, _ supervision: any RunSupervision)
+        async
+    {
         var pending = plan.codespec.endpoints
+        let pacing = settings.pacing
+        pacing.adjustPending(by: pending.count)
+        defer { pacing.adjustPending(by: -pending.count) }
         let started = ContinuousClock.now
         var nextDiagnosis = started + .seconds(3)
-        var delay = Duration.milliseconds(10)
+        var delay = pacing.shortest
         while !Task.isCancelled {
-            pending.removeAll { EndpointProbe.accepts(host: address, port: $0.port) }
+            let before = pending.count
+            pending.removeAll { EndpointProbe.accepts(host: address.container, port: $0.port, from: address.host) }
+            pacing.adjustPending(by: pending.count - before)
             if pending.isEmpty {
                 supervision.logger.debug(
-                    "worker ready", metadata: ["run": "\(objects.runID)", "worker": "\(plan.index)", "address": "\(address)"])
+                    "worker ready",
+                    metadata: ["run": "\(objects.runID)", "worker": "\(plan.index)", "address": "\(address.container)"])
                 supervision.send(.workerReady(plan.index, generation: generation))
                 return
             }
@@ -119,11 +128,32 @@ final class ContainerReplicas: ReplicaDriver {
                 supervision.diagnose(
                     worker: plan.index, generation: generation,
                     "worker-\(plan.index)'s endpoint '\(endpoint.name)' has not accepted connections on port "
-                        + "\(endpoint.port) of \(plan.hostname) (\(address)) for \(waited) s; it must listen on the "
+                        + "\(endpoint.port) of \(plan.hostname) (\(address.container)) for \(waited) s; it must listen on the "
                         + "declared port, on all addresses of its container")
             }
             guard (try? await Task.sleep(for: delay)) != nil else { return }
-            delay = min(delay * 2, .milliseconds(200))
+            delay = pacing.interval(after: delay)
+        }
+    }
+
+    /// Where a worker is probed: its address on the run's network, and the host's address
+    /// there (the network's gateway), which the probe connects from.
+    private struct NetworkAddress: Sendable {
+        var container: String
+        var host: String
+    }
+
+    /// The container's address on the run's network, or `nil` when it has none (or is gone).
+    private func address(of id: String) async -> NetworkAddress? {
+        do {
+            let network = try await engine.inspectContainer(id).NetworkSettings?.Networks?[objects.networkName]
+            guard let container = network?.IPAddress, !container.isEmpty, let host = network?.Gateway, !host.isEmpty else {
+                return nil
+            }
+            return NetworkAddress(container: container, host: host)
+        } catch {
+            logger.debug("cannot inspect a worker", metadata: ["container": "\(id)", "error": "\(error)"])
+            return nil
         }
     }
 
@@ -170,43 +200,67 @@ final class ContainerReplicas: ReplicaDriver {
     /// Starts every job replica, reports the job started only once all are (an exit reported
     /// before that would not count), then follows each to its exit.
     private func runJob(_ plans: [ContainerPlan], _ supervision: any RunSupervision) async {
-        let started = await withTaskGroup(of: (Int, Result<String, TygerError>).self) { group in
+        let started = await withTaskGroup(of: JobReplicaStart.self) { group in
             for plan in plans {
                 group.addTask {
-                    do throws(TygerError) {
-                        return (plan.index, .success(try await self.createAndStart(plan)))
+                    do {
+                        return JobReplicaStart(plan: plan, container: try await self.createAndStart(plan))
                     } catch {
-                        return (plan.index, .failure(error))
+                        return JobReplicaStart(plan: plan, failure: (error as? TygerError)?.message ?? "\(error)")
                     }
                 }
             }
-            var started: [Int: Result<String, TygerError>] = [:]
-            for await (index, result) in group { started[index] = result }
-            return started
-        }
-        let failures = started.values.compactMap { result -> TygerError? in
-            if case .failure(let error) = result { return error }
-            return nil
+            return await group.reduce(into: [JobReplicaStart]()) { $0.append($1) }
         }
         // The replicas that did start are still followed when another did not: the run stops
         // them, and each is removed once stopped.
-        supervision.send(failures.first.map { RunStateMachine.Event.jobFailedToStart(message: $0.message) } ?? .jobStarted)
+        if let failure = started.compactMap({ $0.failure }).first {
+            supervision.send(.jobFailedToStart(message: failure))
+        } else {
+            supervision.send(.jobStarted)
+        }
         let replicas = plans.count
+        await startsSettled()
         await withTaskGroup(of: Void.self) { group in
-            for plan in plans {
-                guard case .success(let id) = started[plan.index] else { continue }
+            for start in started {
+                guard let id = start.container else { continue }
+                let index = start.plan.index
                 group.addTask {
-                    let exit = await self.watch(id, source: .job(replicas > 1 ? plan.index : nil), supervision) {}
-                    supervision.send(.jobExited(replica: plan.index, exit))
+                    let exit = await self.watch(id, source: .job(replicas > 1 ? index : nil), supervision) {}
+                    // Told first, so that stopping the workers overlaps removing this container.
+                    supervision.send(.jobExited(replica: index, exit))
+                    await self.remove(id)
                 }
             }
         }
     }
 
+    /// How starting one job replica went.
+    private struct JobReplicaStart: Sendable {
+        var plan: ContainerPlan
+        var container: String?
+        var failure: String?
+    }
+
     // MARK: - Containers
+
+    /// Returns once no container of the run is being created or started, or after a second.
+    ///
+    /// Followed logs, waits and inspections are held back while the run's containers start:
+    /// an engine serves starts more slowly while those are in flight (Podman markedly: 8
+    /// workers took half as long again), and nothing is lost by waiting, since the engine
+    /// keeps a container's output and exit code from its start.
+    private func startsSettled() async {
+        let deadline = ContinuousClock.now + .seconds(1)
+        while state.withLock({ $0.starting > 0 }), ContinuousClock.now < deadline {
+            guard (try? await Task.sleep(for: .milliseconds(5))) != nil else { return }
+        }
+    }
 
     /// Creates the replica's container (replacing one its previous generation left) and starts it.
     private func createAndStart(_ plan: ContainerPlan) async throws(TygerError) -> String {
+        state.withLock { $0.starting += 1 }
+        defer { state.withLock { $0.starting -= 1 } }
         let body = try plan.body()
         guard !state.withLock({ $0.isStopping }) else { throw TygerError(.backend, "the run is stopping") }
         let id = try await engine.createContainer(named: plan.name, body)
@@ -233,39 +287,81 @@ final class ContainerReplicas: ReplicaDriver {
     }
 
     /// Reads the container's log into the run's log and runs `alongside` (a probe) while the
-    /// container runs; once it has stopped and its log is read, removes it and returns its exit.
+    /// container runs; returns its exit once it has stopped and its log is read.
+    ///
+    /// A followed log normally ends with its container. Podman's does not always when the
+    /// container had already exited as the follow began; so once the exit is known, the
+    /// follow gets ``logGrace`` to end, and if it has not, it is cut and the rest of the log
+    /// read without following, skipping the lines already taken.
     private func watch(
         _ id: String, source: RunLogSource, _ supervision: any RunSupervision,
         alongside: @escaping @Sendable () async -> Void
     ) async -> ReplicaExit {
-        async let logged: Void = readLogs(id, source: source, supervision)
-        let exit: ReplicaExit
+        let seen = LineCount()
         let side = Task { await alongside() }
-        do {
-            exit = .exited(code: try await engine.waitContainer(id))
-        } catch {
-            supervision.report(RunEvent(replica: source.description, message: "lost track of \(source): \(error.message)"))
-            exit = .exited(code: 255)
+        defer { side.cancel() }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await self.readLogs(id, source: source, supervision, follow: true, seen: seen) }
+            let exit: ReplicaExit
+            do {
+                exit = .exited(code: try await engine.waitContainer(id))
+            } catch {
+                supervision.report(RunEvent(replica: source.description, message: "lost track of \(source): \((error as? TygerError)?.message ?? "\(error)")"))
+                exit = .exited(code: 255)
+            }
+            side.cancel()
+            group.addTask {
+                try? await Task.sleep(for: Self.logGrace)
+                return false
+            }
+            let followEnded = await group.next() ?? false
+            group.cancelAll()
+            await group.waitForAll()
+            if !followEnded {
+                _ = await readLogs(id, source: source, supervision, follow: false, seen: seen)
+            }
+            return exit
         }
-        side.cancel()
-        await logged
-        await remove(id)
-        return exit
     }
 
-    private func readLogs(_ id: String, source: RunLogSource, _ supervision: any RunSupervision) async {
+    /// How many lines of a container's log have been taken, shared by its follow and the read
+    /// that completes it.
+    private final class LineCount: Sendable {
+        private let count = Mutex(0)
+        var value: Int {
+            get { count.withLock { $0 } }
+            set { count.withLock { $0 = newValue } }
+        }
+    }
+
+    /// How long a followed log may take to end after its container exited.
+    static var logGrace: Duration { .seconds(1) }
+
+    /// Reads the container's log into the run's log, skipping the first `seen` lines and
+    /// counting every line in `seen`; returns whether the stream ended by itself.
+    private func readLogs(
+        _ id: String, source: RunLogSource, _ supervision: any RunSupervision, follow: Bool, seen: LineCount
+    ) async -> Bool {
+        let skip = seen.value
+        var index = 0
+        var frames = LogFrames()
+        func emit(_: LogFrames.Stream, _ text: String) {
+            defer { index += 1 }
+            guard index >= skip else { return }
+            let (time, body) = LogTimestamp.split(text)
+            supervision.log(RunLogLine(source: source, text: body, timestamp: time?.date ?? Date()))
+            seen.value = index + 1
+        }
         do {
-            var frames = LogFrames()
-            let emit = { (_: LogFrames.Stream, text: String) in
-                let (time, body) = LogTimestamp.split(text)
-                supervision.log(RunLogLine(source: source, text: body, timestamp: time?.date ?? Date()))
-            }
-            for try await chunk in try await engine.logs(id, follow: true) {
+            for try await chunk in try await engine.logs(id, follow: follow) {
+                try Task.checkCancellation()
                 chunk.withUnsafeReadableBytes { frames.append($0, emit: emit) }
             }
             frames.finish(emit: emit)
+            return true
         } catch {
             supervision.logger.debug("a log stream ended early", metadata: ["container": "\(id)", "error": "\(error)"])
+            return false
         }
     }
 

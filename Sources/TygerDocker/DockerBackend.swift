@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+import Synchronization
 public import TygerKit
 
 /// Runs codespec images as containers of a Docker-compatible engine on this machine: Docker
@@ -70,6 +71,10 @@ public final class DockerBackend: ClusterBackend {
     private let hosted: HostedRuns<ContainerReplicas>
     private let scope: String
     private let host = HostProcess.currentIdentity
+    private let pacing = ProbePacing()
+    /// Images found in the engine by an earlier run; an image removed since makes the run's
+    /// start fail in the engine's words instead.
+    private let knownImages = Mutex<Set<String>>([])
 
     private init(
         configuration: Configuration, socket: EngineSocket, engine: EngineClient, version: EngineVersion,
@@ -132,7 +137,7 @@ public final class DockerBackend: ClusterBackend {
         let settings = ContainerReplicas.ContainerSettings(
             gracePeriod: configuration.gracePeriod,
             ulimits: configuration.ulimits.map { .init(Name: $0.name, Soft: $0.soft, Hard: $0.hard) },
-            discoveryInlineLimit: configuration.discoveryInlineLimit, logger: configuration.logger)
+            discoveryInlineLimit: configuration.discoveryInlineLimit, logger: configuration.logger, pacing: pacing)
         return try await hosted.submit(spec) { [engine, scope, host] run in
             try await ContainerReplicas.prepare(
                 run, engine: engine, objects: RunObjects(runID: run.id, scope: scope, host: host), settings: settings)
@@ -178,11 +183,14 @@ public final class DockerBackend: ClusterBackend {
     /// Every image the run names must be in the engine: the backend pulls nothing.
     private func requireImages(of spec: ResolvedRunSpec) async throws(TygerError) {
         let images = Set([spec.job.codespec.image, spec.worker?.codespec.image].compactMap { $0 })
-        for image in images.sorted() where try await !engine.hasImage(image) {
-            throw TygerError(
-                .backend,
-                "the image '\(image)' is not in the container engine at \(socket); pull or build it first "
-                    + "(scripts/build-images.sh builds this repository's images)")
+        for image in images.sorted() where !knownImages.withLock({ $0.contains(image) }) {
+            guard try await engine.hasImage(image) else {
+                throw TygerError(
+                    .backend,
+                    "the image '\(image)' is not in the container engine at \(socket); pull or build it first "
+                        + "(scripts/build-images.sh builds this repository's images)")
+            }
+            knownImages.withLock { _ = $0.insert(image) }
         }
     }
 

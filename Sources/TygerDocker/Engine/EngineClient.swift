@@ -1,26 +1,31 @@
 import AsyncHTTPClient
-import Foundation
-import Logging
+package import Foundation
+package import Logging
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
-import TygerKit
+import Synchronization
+package import TygerKit
 
 /// Speaks the Docker Engine API (1.41) over a unix socket: the calls the container backend
 /// makes, each answered or turned into a ``TygerError`` that names the call and the engine's
 /// own message.
-final class EngineClient: Sendable {
+package final class EngineClient: Sendable {
     /// The API version every call asks for: Docker Engine 20.10 and Podman 4 answer it.
     static let apiVersion = "v1.41"
 
     let socket: EngineSocket
     private let http: HTTPClient
+    private let isShutDown = Mutex(false)
+    /// AsyncHTTPClient's own messages (a line per request) only at trace level.
+    private let httpLogger: Logger
     private let base: String
     private let logger: Logger
 
-    init(socket: EngineSocket, logger: Logger) {
+    package init(socket: EngineSocket, logger: Logger) {
         self.socket = socket
         self.logger = logger
+        httpLogger = logger.logLevel <= .trace ? logger : Logger(label: logger.label, factory: { _ in SwiftLogNoOpLogHandler() })
         let host = socket.path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? socket.path
         base = "http+unix://\(host)/\(Self.apiVersion)"
         var configuration = HTTPClient.Configuration(
@@ -30,8 +35,15 @@ final class EngineClient: Sendable {
         http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
+    deinit {
+        // HTTPClient traps when released while running; a client dropped on an error path is
+        // shut down in the background instead.
+        if !isShutDown.withLock({ $0 }) { http.shutdown { _ in } }
+    }
+
     /// Closes every connection; calls in flight fail.
-    func shutdown() async {
+    package func shutdown() async {
+        guard !isShutDown.withLock({ state in defer { state = true }; return state }) else { return }
         try? await http.shutdown()
     }
 
@@ -139,6 +151,20 @@ final class EngineClient: Sendable {
 
     // MARK: - Calls
 
+    /// One call as it is, for tools that compare the backend with plain API calls: the
+    /// body of the answer, or an error for a status that is not a success.
+    package func raw(
+        _ method: String, _ path: String, query: [(String, String)] = [], json: Data? = nil, accepting: Set<Int> = []
+    ) async throws(TygerError) -> Data {
+        var request = request(HTTPMethod(rawValue: method), path, query: query)
+        if let json {
+            request.body = .bytes(ByteBuffer(data: json))
+            request.headers.replaceOrAdd(name: "Content-Type", value: "application/json")
+        }
+        let (_, body) = try await send(request, description: "\(method) \(path)", accepting: accepting, collect: true)
+        return body.map { Data(buffer: $0) } ?? Data()
+    }
+
     private static func labelFilter(_ labels: [String]) -> String {
         let quoted = labels.map { "\"\($0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\"" }
         return "{\"label\":[\(quoted.joined(separator: ","))]}"
@@ -188,7 +214,7 @@ final class EngineClient: Sendable {
         _ request: HTTPClientRequest, description: String, accepting: Set<Int>, collect: Bool
     ) async throws(TygerError) -> (response: HTTPClientResponse, body: ByteBuffer?) {
         do {
-            let response = try await http.execute(request, deadline: .distantFuture, logger: logger)
+            let response = try await http.execute(request, deadline: .distantFuture, logger: httpLogger)
             let status = Int(response.status.code)
             if (200..<300).contains(status) || accepting.contains(status) {
                 guard collect else { return (response, nil) }

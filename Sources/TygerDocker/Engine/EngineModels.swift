@@ -93,6 +93,7 @@ struct ContainerInspect: Decodable, Sendable {
 
     struct Network: Decodable, Sendable {
         var IPAddress: String?
+        var Gateway: String?
     }
 }
 

@@ -14,19 +14,41 @@ package enum EndpointProbe {
         accepts(address: in_addr(s_addr: in_addr_t(INADDR_LOOPBACK).bigEndian), port: port, timeoutMilliseconds: timeoutMilliseconds)
     }
 
-    /// Tries one connection to `host:port`, where `host` is an IPv4 address in dotted form;
-    /// `false` for anything else.
-    package static func accepts(host: String, port: Int, timeoutMilliseconds: Int32 = 100) -> Bool {
+    /// Tries one connection to `host:port` from this machine's address `source`, both IPv4
+    /// addresses in dotted form; `false` for anything else, and when `source` is not an
+    /// address of this machine.
+    ///
+    /// Binding to `source` first (the host's address on a container network, its gateway)
+    /// keeps the connection on that network: the kernel binds only an address of an interface
+    /// that exists, and with the interface up its subnet is reached directly. Without it, a
+    /// container network whose bridge is gone (Podman removes it with its last container)
+    /// would send the connection to the default route, where a transparent proxy may accept
+    /// on behalf of an address that nothing listens on.
+    package static func accepts(host: String, port: Int, from source: String, timeoutMilliseconds: Int32 = 100) -> Bool {
         var address = in_addr()
-        guard inet_pton(AF_INET, host, &address) == 1 else { return false }
-        return accepts(address: address, port: port, timeoutMilliseconds: timeoutMilliseconds)
+        var local = in_addr()
+        guard inet_pton(AF_INET, host, &address) == 1, inet_pton(AF_INET, source, &local) == 1 else { return false }
+        return accepts(address: address, port: port, source: local, timeoutMilliseconds: timeoutMilliseconds)
     }
 
-    private static func accepts(address target: in_addr, port: Int, timeoutMilliseconds: Int32) -> Bool {
+    private static func accepts(address target: in_addr, port: Int, source: in_addr? = nil, timeoutMilliseconds: Int32)
+        -> Bool
+    {
         let descriptor = socket(
             AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr = source
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard bound == 0 else { return false }
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr = target

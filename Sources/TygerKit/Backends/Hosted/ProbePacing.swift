@@ -9,7 +9,7 @@ import Synchronization
 /// loop backs off from ``shortest`` by doubling, up to a ceiling that keeps the whole
 /// process near ``probesPerSecond``. As workers become ready the ceiling falls, so the
 /// last few ports, the ones the job is waiting for, are probed almost every millisecond.
-/// A local backend owns one, shared by all its runs: they share the CPU too.
+/// A backend owns one, shared by all its runs: they share the CPU too.
 package final class ProbePacing: Sendable {
     /// The probing rate the process aims to stay under while many ports are pending.
     package let probesPerSecond: Int
