@@ -207,6 +207,24 @@ struct HostileInputBoundsTests {
         #expect(error.message.contains("an alias (*name) is used as a mapping key at line 14"))
     }
 
+    /// Found by the fuzzer: `?*a8` inside a flow list is an explicit key, and the composer
+    /// hashed the expanded alias for minutes.
+    @Test("An aliased explicit key inside a flow list is rejected before the composer",
+        arguments: [
+            ("x: [a, ?*a12]", "an alias (*name) is used as a mapping key at line 14"),
+            ("x: [a,?*a12]", "an alias (*name) is used as a mapping key at line 14"),
+            ("x: [?*a12, a]", "an alias (*name) is used as a mapping key at line 14"),
+        ])
+    func keysThatExpand(_ line: String, _ expected: String) throws {
+        var text = "a0: &a0 [\(Array(repeating: "lol", count: 10).joined(separator: ", "))]\n"
+        for level in 1...12 {
+            text += "a\(level): &a\(level) [\(Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", "))]\n"
+        }
+        text += line + "\n"
+        let error = try runError(text)
+        #expect(error.message.contains(expected), "\(error.message)")
+    }
+
     @Test("Anchors without aliases are accepted and change nothing")
     func anchorsAlone() throws {
         let run = try SpecFile.decodeRun(from: "job: &j\n  codespec: &c hello\n  replicas: &r 2\n")

@@ -191,8 +191,10 @@ enum SpecScan {
                             && (isBlankOrEnd(next + 1) || (flow > 0 && isFlowIndicator(bytes[next + 1])))
                         var before = i - 1
                         while before >= lineStart, bytes[before] == space || bytes[before] == tab { before -= 1 }
+                        // `? *a` explicit keys, also inside flow collections (`[x, ?*a]`).
                         let questionBefore = before >= lineStart && bytes[before] == UInt8(ascii: "?")
-                            && (before == lineStart || isBlank(bytes[before - 1]))
+                            && (before == lineStart || isBlank(bytes[before - 1])
+                                || (flow > 0 && isFlowIndicator(bytes[before - 1])))
                         if colonAfter || questionBefore {
                             return Problem(kind: .aliasKey, line: line, column: column(i))
                         }
@@ -203,6 +205,12 @@ enum SpecScan {
                         continue lineLoop
                     }
                 case UInt8(ascii: "-"), UInt8(ascii: "?"):
+                    // In a flow collection `?*a` is an explicit key too: an aliased key.
+                    if bytes[i] == UInt8(ascii: "?"), flow > 0, tokenStart, !inPlain, i + 1 < count,
+                        bytes[i + 1] == UInt8(ascii: "*")
+                    {
+                        return Problem(kind: .aliasKey, line: line, column: column(i + 1))
+                    }
                     if tokenStart && !inPlain && isBlankOrEnd(i + 1) {
                         values += 1
                         if values > maximumValues { return Problem(kind: .tooManyValues, line: line, column: column(i)) }
