@@ -35,6 +35,7 @@ final class ContainerReplicas: ReplicaDriver {
         var isStopping = false
         /// Containers being created or started right now.
         var starting = 0
+        var networkRemoved = false
         /// Resumed once ``containers`` is empty while stopping.
         var drained: [CheckedContinuation<Void, Never>] = []
     }
@@ -409,8 +410,13 @@ final class ContainerReplicas: ReplicaDriver {
         await release()
     }
 
-    /// Removes the run's network (once more after a stop: removing a network that is gone is fine).
+    /// Removes the run's network, once: after a stop, or for a run that never started.
     func release() async {
+        let removed = state.withLock { state in
+            defer { state.networkRemoved = true }
+            return state.networkRemoved
+        }
+        guard !removed else { return }
         do {
             try await engine.removeNetwork(objects.networkName)
         } catch {

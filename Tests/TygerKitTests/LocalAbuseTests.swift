@@ -162,7 +162,13 @@ import Glibc
             let client = TygerClient(store: InMemoryCodespecStore(), backend: backend)
             let first = try await client.createRun(
                 RunSpec(job: JobTarget(codespec: .inline(shell("exec sleep 1000", marker: marker)))))
-            try FileManager.default.removeItem(at: backend.store.folderURL(first.id))
+            // As `rm -rf` would, again until it is gone: the host may add a file while the folder is emptied.
+            let folder = backend.store.folderURL(first.id)
+            let removed = try await eventually {
+                try? FileManager.default.removeItem(at: folder)
+                return !FileManager.default.fileExists(atPath: folder.path)
+            }
+            try #require(removed, "\(folder.path) could not be removed")
             let ended = try await client.waitUntilTerminal(first.id)
             #expect(ended.status == .failed)
             #expect(ended.statusReason?.contains("was removed while the run was executing") == true, "\(ended.statusReason ?? "")")

@@ -86,7 +86,7 @@ package final class EngineClient: Sendable {
 
     /// Waits until the container is not running and returns its exit code.
     func waitContainer(_ id: String) async throws(TygerError) -> Int {
-        let answer = try await decode(WaitResponse.self, from: call(.POST, "/containers/\(id)/wait", streaming: true))
+        let answer = try await decode(WaitResponse.self, from: call(.POST, "/containers/\(id)/wait"))
         if let message = answer.Error?.Message, !message.isEmpty {
             throw TygerError(.backend, "waiting for container \(id.prefix(12)) failed: \(message)")
         }
@@ -119,7 +119,7 @@ package final class EngineClient: Sendable {
     /// frames them, each line prefixed with its time; with `follow`, until the container stops.
     func logs(_ id: String, follow: Bool) async throws(TygerError) -> HTTPClientResponse.Body {
         let query = [("stdout", "1"), ("stderr", "1"), ("timestamps", "1"), ("follow", follow ? "1" : "0")]
-        return try await open(.GET, "/containers/\(id)/logs", query: query, streaming: true).body
+        return try await open(.GET, "/containers/\(id)/logs", query: query).body
     }
 
     // MARK: - Images
@@ -187,7 +187,7 @@ package final class EngineClient: Sendable {
 
     private func call(
         _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], json: (some Encodable)? = Optional<Int>.none,
-        accepting: Set<Int> = [], streaming: Bool = false
+        accepting: Set<Int> = []
     ) async throws(TygerError) -> ByteBuffer? {
         var request = request(method, path, query: query)
         if let json {
@@ -202,7 +202,7 @@ package final class EngineClient: Sendable {
     }
 
     private func open(
-        _ method: HTTPMethod, _ path: String, query: [(String, String)], streaming: Bool
+        _ method: HTTPMethod, _ path: String, query: [(String, String)]
     ) async throws(TygerError) -> HTTPClientResponse {
         try await send(request(method, path, query: query), description: "\(method) \(path)", accepting: [], collect: false)
             .response
